@@ -1,0 +1,12 @@
+//! Configuration definitions, declared once and used for parsing, for the REST API's
+//! `config/validate` answer and for the README's reference tables (Kafka Connect's `ConfigDef`).
+
+mod def;
+mod error;
+mod map;
+mod secrets;
+
+pub use def::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+pub use error::ConfigError;
+pub use map::{ConfigMap, Parsed};
+pub use secrets::{is_secret_key, redact, redacted_map, REDACTED};

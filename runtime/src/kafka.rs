@@ -1,0 +1,134 @@
+//! Kafka client settings shared by everything a worker creates (producers, consumers, admin
+//! clients), and topic creation for brokers that do not auto-create topics.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::config::{redact, ConfigMap};
+
+/// Worker-level client settings: `bootstrap.servers`, security settings that every client
+/// needs (`security.protocol`, `ssl.*`, `sasl.*`), and the per-kind `producer.*`, `consumer.*`,
+/// `admin.*` settings, as Kafka Connect's worker config has them.
+#[derive(Clone, Debug, Default)]
+pub struct KafkaSettings {
+    pub bootstrap_servers: String,
+    pub common: ConfigMap,
+    pub producer: ConfigMap,
+    pub consumer: ConfigMap,
+    pub admin: ConfigMap,
+}
+
+/// Prefixes of client settings that every client of the worker gets.
+pub const COMMON_CLIENT_PREFIXES: [&str; 5] =
+    ["security.", "ssl.", "sasl.", "client.dns.lookup", "socket."];
+
+impl KafkaSettings {
+    pub fn new(bootstrap_servers: impl Into<String>) -> Self {
+        KafkaSettings {
+            bootstrap_servers: bootstrap_servers.into(),
+            ..Self::default()
+        }
+    }
+
+    fn base(&self, kind: &ConfigMap, overrides: &ConfigMap) -> ClientConfig {
+        let mut cfg = ClientConfig::new();
+        cfg.set("bootstrap.servers", &self.bootstrap_servers);
+        for (k, v) in self.common.iter().chain(kind).chain(overrides) {
+            cfg.set(k, v);
+        }
+        cfg
+    }
+
+    /// An idempotent, acks=all producer: a record is acknowledged only once every in-sync
+    /// replica has it, and retries cannot reorder or duplicate within a partition.
+    pub fn producer(&self, overrides: &ConfigMap) -> ClientConfig {
+        let mut defaults = ClientConfig::new();
+        defaults
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("batch.num.messages", "10000")
+            .set("queue.buffering.max.messages", "200000");
+        let mut cfg = self.base(&self.producer, overrides);
+        for (k, v) in defaults.config_map() {
+            if cfg.get(k).is_none() {
+                cfg.set(k, v);
+            }
+        }
+        cfg
+    }
+
+    /// A consumer in `group`, committing offsets only when told to.
+    pub fn consumer(&self, group: &str, overrides: &ConfigMap) -> ClientConfig {
+        let mut cfg = self.base(&self.consumer, overrides);
+        cfg.set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false");
+        for (k, v) in [
+            ("auto.offset.reset", "earliest"),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "1000"),
+        ] {
+            if cfg.get(k).is_none() {
+                cfg.set(k, v);
+            }
+        }
+        cfg
+    }
+
+    pub fn admin(&self, overrides: &ConfigMap) -> ClientConfig {
+        self.base(&self.admin, overrides)
+    }
+
+    /// Every setting, secrets hidden, for logs.
+    pub fn describe(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        out.insert("bootstrap.servers".to_owned(), self.bootstrap_servers.clone());
+        for (k, v) in &self.common {
+            out.insert(k.clone(), redact(k, v));
+        }
+        out
+    }
+}
+
+/// Creates the topics that do not exist yet (KIP-158's `topic.creation.default.*`), treating
+/// "already exists" as success so that concurrent creators do not fail.
+pub async fn create_topics(
+    admin: &AdminClient<DefaultClientContext>,
+    topics: &[String],
+    partitions: i32,
+    replication_factor: i32,
+    configs: &[(&str, &str)],
+) -> Result<(), KafkaError> {
+    if topics.is_empty() {
+        return Ok(());
+    }
+    let new_topics: Vec<NewTopic> = topics
+        .iter()
+        .map(|t| {
+            configs.iter().fold(
+                NewTopic::new(t, partitions, TopicReplication::Fixed(replication_factor)),
+                |nt, (k, v)| nt.set(k, v),
+            )
+        })
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for result in admin.create_topics(&new_topics, &options).await? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
+                    tracing::warn!(%topic, ?code, "could not create topic");
+                })
+            }
+        }
+    }
+    Ok(())
+}

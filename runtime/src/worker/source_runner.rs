@@ -1,0 +1,330 @@
+//! Runs one source task: poll → processors → converters → Kafka, and stores offsets only for
+//! records Kafka acknowledged, in poll order.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use tracing::{info, warn};
+
+use super::status::State;
+use super::task_env::{Target, TaskRun};
+use crate::connector::{OffsetReader, SourceTask, SourceTaskContext, TaskError};
+use crate::convert::{Converter, Side};
+use crate::kafka::create_topics;
+use crate::offsets::OffsetStore;
+use crate::processor::ProcessorChain;
+use crate::record::{SourceOffset, SourcePartition, SourceRecord};
+
+/// Records sent but not yet acknowledged, at most; past this the runner waits for Kafka.
+const MAX_IN_FLIGHT: usize = 100_000;
+
+struct StoreReader {
+    store: Arc<dyn OffsetStore>,
+    connector: String,
+}
+
+#[async_trait]
+impl OffsetReader for StoreReader {
+    async fn offset(&self, partition: &SourcePartition) -> Result<Option<SourceOffset>, TaskError> {
+        self.store
+            .get(&self.connector, partition)
+            .await
+            .map_err(|e| TaskError::fatal(e.to_string()))
+    }
+}
+
+struct InFlight {
+    partition: SourcePartition,
+    offset: SourceOffset,
+    delivery: DeliveryFuture,
+}
+
+/// Topic creation per KIP-158 (`topic.creation.default.*`), once per topic.
+struct TopicCreator {
+    admin: Option<AdminClient<DefaultClientContext>>,
+    partitions: i32,
+    replication_factor: i32,
+    known: BTreeSet<String>,
+}
+
+impl TopicCreator {
+    fn new(run: &TaskRun) -> Result<TopicCreator, TaskError> {
+        let get = |k: &str| run.config.get(&format!("topic.creation.default.{k}")).and_then(|v| v.trim().parse::<i32>().ok());
+        let (partitions, replication_factor) = (get("partitions"), get("replication.factor"));
+        let admin = match (partitions, replication_factor) {
+            (Some(_), _) | (_, Some(_)) => Some(
+                run.env
+                    .kafka
+                    .admin(&prefixed(&run.config, "admin.override."))
+                    .create()
+                    .map_err(|e| TaskError::fatal(format!("cannot create Kafka admin client: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok(TopicCreator {
+            admin,
+            partitions: partitions.unwrap_or(1),
+            replication_factor: replication_factor.unwrap_or(1),
+            known: BTreeSet::new(),
+        })
+    }
+
+    async fn ensure(&mut self, topic: &str) -> Result<(), TaskError> {
+        if self.known.contains(topic) {
+            return Ok(());
+        }
+        if let Some(admin) = &self.admin {
+            create_topics(admin, &[topic.to_owned()], self.partitions, self.replication_factor, &[])
+                .await
+                .map_err(|e| TaskError::retriable(format!("cannot create topic {topic}: {e}")))?;
+        }
+        self.known.insert(topic.to_owned());
+        Ok(())
+    }
+}
+
+pub(crate) fn prefixed(config: &crate::config::ConfigMap, prefix: &str) -> crate::config::ConfigMap {
+    config
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|r| (r.to_owned(), v.clone())))
+        .collect()
+}
+
+pub(crate) struct SourceRunner {
+    run: TaskRun,
+    task: Box<dyn SourceTask>,
+    producer: FutureProducer,
+    key: Arc<dyn Converter>,
+    value: Arc<dyn Converter>,
+    chain: ProcessorChain,
+    topics: TopicCreator,
+    in_flight: VecDeque<InFlight>,
+    /// Acknowledged offsets not yet written, by partition.
+    acked: BTreeMap<String, (SourcePartition, SourceOffset)>,
+    last_flush: Instant,
+}
+
+impl SourceRunner {
+    pub(crate) fn new(run: TaskRun, task: Box<dyn SourceTask>) -> Result<SourceRunner, TaskError> {
+        let conv = |side| run.converter(side).map_err(|e| TaskError::fatal(e.to_string()));
+        let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
+        let chain = ProcessorChain::from_config(&run.config)?;
+        let producer: FutureProducer = run
+            .env
+            .kafka
+            .producer(&prefixed(&run.config, "producer.override."))
+            .create()
+            .map_err(|e| TaskError::fatal(format!("cannot create Kafka producer: {e}")))?;
+        let topics = TopicCreator::new(&run)?;
+        Ok(SourceRunner {
+            run,
+            task,
+            producer,
+            key,
+            value,
+            chain,
+            topics,
+            in_flight: VecDeque::new(),
+            acked: BTreeMap::new(),
+            last_flush: Instant::now(),
+        })
+    }
+
+    /// Runs until stopped or failed; the outcome is in the task's status.
+    pub(crate) async fn run(mut self) {
+        let name = format!("{}-{}", self.run.connector, self.run.task_id);
+        let result = self.run_inner().await;
+        let drained = self.drain_and_commit().await;
+        self.task.stop().await;
+        match result.and(drained) {
+            Ok(()) => info!(task = %name, "source task stopped"),
+            Err(e) => {
+                warn!(task = %name, error = %e, "source task failed");
+                self.run.status.fail(e.to_string());
+            }
+        }
+    }
+
+    async fn run_inner(&mut self) -> Result<(), TaskError> {
+        let context = SourceTaskContext {
+            connector: self.run.connector.clone(),
+            task_id: self.run.task_id,
+            config: self.run.config.clone(),
+            offsets: Arc::new(StoreReader {
+                store: self.run.env.offsets.clone(),
+                connector: self.run.connector.clone(),
+            }),
+            progress: self.run.status.progress.clone(),
+        };
+        self.task.start(context).await?;
+        self.run.status.set(State::Running);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.run.target() {
+                Target::Stopped => return Ok(()),
+                Target::Paused => {
+                    self.drain_and_commit().await?;
+                    self.run.status.set(State::Paused);
+                    if self.run.wait_while_paused().await == Target::Stopped {
+                        return Ok(());
+                    }
+                    self.run.status.set(State::Running);
+                }
+                Target::Running => {}
+            }
+            let records = match self.task.poll().await {
+                Ok(r) => {
+                    backoff = Duration::from_millis(100);
+                    r
+                }
+                Err(e) if e.is_retriable() => {
+                    warn!(connector = %self.run.connector, error = %e, "retrying after a retriable error");
+                    self.run.status.progress.set(format!("retrying: {e}"));
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for record in records {
+                if let Some(record) = self.chain.source(record) {
+                    self.send(record).await?;
+                }
+            }
+            self.collect_acks(false).await?;
+            if self.last_flush.elapsed() >= self.run.env.offset_flush_interval {
+                self.commit_offsets().await?;
+            }
+        }
+    }
+
+    async fn send(&mut self, record: SourceRecord) -> Result<(), TaskError> {
+        self.topics.ensure(&record.topic).await?;
+        let converted = async {
+            let key = self.key.from_connect(&record.topic, &record.key).await?;
+            let value = self.value.from_connect(&record.topic, &record.value).await?;
+            Ok::<_, crate::convert::ConvertError>((key, value))
+        }
+        .await;
+        let (key, value) = match converted {
+            Ok(kv) => kv,
+            Err(e) if self.run.errors_tolerated() => {
+                warn!(connector = %self.run.connector, topic = %record.topic, error = %e, "skipping a record that cannot be converted (errors.tolerance=all)");
+                return Ok(());
+            }
+            Err(e) => return Err(TaskError::fatal(e.to_string())),
+        };
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for (k, v) in &record.headers {
+            headers = headers.insert(Header { key: k, value: v.as_deref() });
+        }
+        loop {
+            let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&record.topic).headers(headers.clone());
+            if let Some(k) = key.as_deref() {
+                fr = fr.key(k);
+            }
+            if let Some(v) = value.as_deref() {
+                fr = fr.payload(v);
+            }
+            if let Some(p) = record.partition {
+                fr = fr.partition(p);
+            }
+            if let Some(ts) = record.timestamp {
+                fr = fr.timestamp(ts);
+            }
+            match self.producer.send_result(fr) {
+                Ok(delivery) => {
+                    self.in_flight.push_back(InFlight {
+                        partition: record.source_partition,
+                        offset: record.source_offset,
+                        delivery,
+                    });
+                    if self.in_flight.len() >= MAX_IN_FLIGHT {
+                        self.collect_acks(true).await?;
+                    }
+                    return Ok(());
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    // The local queue is full: wait for Kafka to take some, then try again.
+                    if self.in_flight.is_empty() {
+                        self.producer.poll(Duration::from_millis(10));
+                    } else {
+                        self.collect_acks(true).await?;
+                    }
+                }
+                Err((e, _)) => {
+                    return Err(TaskError::fatal(format!("cannot send to topic {}: {e}", record.topic)))
+                }
+            }
+        }
+    }
+
+    /// Moves acknowledged records, from the oldest, into `acked`. With `wait`, waits for at
+    /// least the oldest one.
+    async fn collect_acks(&mut self, wait: bool) -> Result<(), TaskError> {
+        let mut must_wait = wait;
+        while let Some(front) = self.in_flight.front_mut() {
+            let outcome = if must_wait {
+                must_wait = false;
+                Some((&mut front.delivery).await)
+            } else {
+                (&mut front.delivery).now_or_never()
+            };
+            let Some(outcome) = outcome else { break };
+            let done = self.in_flight.pop_front().ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
+            match outcome {
+                Ok(Ok(_)) => {
+                    let key = serde_json::to_string(&done.partition).unwrap_or_default();
+                    self.acked.insert(key, (done.partition, done.offset));
+                }
+                Ok(Err((e, _))) => return Err(TaskError::fatal(format!("Kafka did not accept a record: {e}"))),
+                Err(_) => return Err(TaskError::fatal("the producer dropped a record without an answer")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes acknowledged offsets, then tells the task.
+    async fn commit_offsets(&mut self) -> Result<(), TaskError> {
+        self.last_flush = Instant::now();
+        if self.acked.is_empty() {
+            return Ok(());
+        }
+        let offsets: Vec<(SourcePartition, SourceOffset)> = std::mem::take(&mut self.acked).into_values().collect();
+        let puts: Vec<(SourcePartition, Option<SourceOffset>)> =
+            offsets.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
+        self.run
+            .env
+            .offsets
+            .put(&self.run.connector, &puts)
+            .await
+            .map_err(|e| TaskError::fatal(e.to_string()))?;
+        self.task.commit(&offsets).await
+    }
+
+    /// Waits for every record sent (bounded by the shutdown timeout) and stores their offsets.
+    async fn drain_and_commit(&mut self) -> Result<(), TaskError> {
+        let deadline = Instant::now() + self.run.env.task_shutdown_timeout.max(Duration::from_secs(1));
+        while !self.in_flight.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                warn!(connector = %self.run.connector, unacknowledged = self.in_flight.len(),
+                    "gave up waiting for Kafka to acknowledge records; their offsets are not stored and they will be sent again");
+                break;
+            }
+            match tokio::time::timeout(left, self.collect_acks(true)).await {
+                Ok(r) => r?,
+                Err(_) => continue,
+            }
+        }
+        self.commit_offsets().await
+    }
+}
