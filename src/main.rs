@@ -9,7 +9,11 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::worker::{read_config_file, Standalone, WorkerConfig};
 
 #[derive(Parser)]
-#[command(name = "tributary", version, about = "Kafka-native change data capture and connectors")]
+#[command(
+    name = "tributary",
+    version,
+    about = "Kafka-native change data capture and connectors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,16 +51,22 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
-        Command::Standalone { worker_config, connector_configs } => runtime.block_on(standalone(worker_config, connector_configs)),
+        Command::Standalone {
+            worker_config,
+            connector_configs,
+        } => runtime.block_on(standalone(worker_config, connector_configs)),
         Command::Quickstart { dir, port, rate } => runtime.block_on(quickstart(dir, port, rate)),
     }
 }
 
 async fn standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> Result<()> {
     let props = read_config_file(&worker_config).map_err(anyhow::Error::msg)?;
-    let config = WorkerConfig::parse(&props).with_context(|| format!("worker config {}", worker_config.display()))?;
+    let config = WorkerConfig::parse(&props)
+        .with_context(|| format!("worker config {}", worker_config.display()))?;
     let connectors = connector_configs
         .iter()
         .map(|p| read_config_file(p).map_err(anyhow::Error::msg))
@@ -74,12 +84,17 @@ async fn quickstart(dir: PathBuf, port: u16, rate: u32) -> Result<()> {
     let kafka = rdkafka::mocking::MockCluster::new(1).context("starting the in-process Kafka")?;
     let bootstrap = kafka.bootstrap_servers();
     let topic = "quickstart.demo.customers";
-    kafka.create_topic(topic, 3, 1).context("creating the demo topic")?;
+    kafka
+        .create_topic(topic, 3, 1)
+        .context("creating the demo topic")?;
     let output = dir.join("customers.jsonl");
     let worker_props: ConfigMap = [
         ("bootstrap.servers", bootstrap.as_str()),
         ("listeners", &format!("http://127.0.0.1:{port}")),
-        ("offset.storage.file.filename", &dir.join("connect.offsets").display().to_string()),
+        (
+            "offset.storage.file.filename",
+            &dir.join("connect.offsets").display().to_string(),
+        ),
         ("connector.config.file", ""),
         ("schema.registry.storage", "memory"),
         ("key.converter", "io.confluent.connect.avro.AvroConverter"),
@@ -110,7 +125,8 @@ async fn quickstart(dir: PathBuf, port: u16, rate: u32) -> Result<()> {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let worker = Standalone::start(config, tributary_connectors::plugins(), vec![source, sink]).await?;
+    let worker =
+        Standalone::start(config, tributary_connectors::plugins(), vec![source, sink]).await?;
     let url = format!("http://{}", worker.rest_addr);
     eprintln!(
         "\nTributary quickstart is running.\n\
@@ -137,4 +153,3 @@ async fn wait_for_shutdown_signal() -> Result<()> {
     }
     Ok(())
 }
-

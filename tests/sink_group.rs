@@ -13,7 +13,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use support::{kafka, map, start_worker, wait_for, worker_props, Http};
 use tributary_runtime::config::{ConfigDef, ConfigMap};
-use tributary_runtime::connector::{Connector, ConnectorType, SinkTask, SinkTaskContext, TaskError, TaskImpl};
+use tributary_runtime::connector::{
+    Connector, ConnectorType, SinkTask, SinkTaskContext, TaskError, TaskImpl,
+};
 use tributary_runtime::record::SinkRecord;
 
 /// (task, partition, offset) of every record flushed by the recording sink.
@@ -34,16 +36,28 @@ impl Connector for RecordingSink {
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new()
     }
-    fn task_configs(&self, config: &ConfigMap, max_tasks: usize) -> Result<Vec<ConfigMap>, TaskError> {
-        Ok((0..max_tasks).map(|t| {
-            let mut c = config.clone();
-            c.insert("task.id".into(), t.to_string());
-            c
-        }).collect())
+    fn task_configs(
+        &self,
+        config: &ConfigMap,
+        max_tasks: usize,
+    ) -> Result<Vec<ConfigMap>, TaskError> {
+        Ok((0..max_tasks)
+            .map(|t| {
+                let mut c = config.clone();
+                c.insert("task.id".into(), t.to_string());
+                c
+            })
+            .collect())
     }
     fn create_task(&self, config: &ConfigMap) -> Result<TaskImpl, TaskError> {
-        let id = config.get("task.id").and_then(|t| t.parse().ok()).unwrap_or(0);
-        Ok(TaskImpl::Sink(Box::new(RecordingTask { id, pending: Vec::new() })))
+        let id = config
+            .get("task.id")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        Ok(TaskImpl::Sink(Box::new(RecordingTask {
+            id,
+            pending: Vec::new(),
+        })))
     }
 }
 
@@ -58,7 +72,8 @@ impl SinkTask for RecordingTask {
         Ok(())
     }
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), TaskError> {
-        self.pending.extend(records.iter().map(|r| (self.id, r.partition, r.offset)));
+        self.pending
+            .extend(records.iter().map(|r| (self.id, r.partition, r.offset)));
         Ok(())
     }
     async fn flush(&mut self) -> Result<(), TaskError> {
@@ -75,12 +90,20 @@ async fn two_sink_tasks_split_the_partitions_and_commit_after_flush() {
     let topic = "orders";
     kafka.create_topic(topic, PARTITIONS, 1).expect("topic");
     let bootstrap = kafka.bootstrap_servers();
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &bootstrap).create().expect("producer");
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("producer");
     for p in 0..PARTITIONS {
         for i in 0..PER_PARTITION {
             let payload = format!("p{p}-{i}");
             producer
-                .send(FutureRecord::<(), _>::to(topic).partition(p).payload(&payload), Duration::from_secs(10))
+                .send(
+                    FutureRecord::<(), _>::to(topic)
+                        .partition(p)
+                        .payload(&payload),
+                    Duration::from_secs(10),
+                )
                 .await
                 .expect("produce");
         }
@@ -89,40 +112,85 @@ async fn two_sink_tasks_split_the_partitions_and_commit_after_flush() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut plugins = tributary_connectors::plugins();
     plugins.register(Arc::new(RecordingSink));
-    let props = worker_props(&bootstrap, dir.path(), &[("value.converter", "org.apache.kafka.connect.storage.StringConverter")]);
-    let sink = map(&[("name", "rec"), ("connector.class", "test.RecordingSinkConnector"), ("topics", topic), ("tasks.max", "2")]);
+    let props = worker_props(
+        &bootstrap,
+        dir.path(),
+        &[(
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        )],
+    );
+    let sink = map(&[
+        ("name", "rec"),
+        ("connector.class", "test.RecordingSinkConnector"),
+        ("topics", topic),
+        ("tasks.max", "2"),
+    ]);
     let worker = start_worker(&props, plugins, vec![sink]).await;
     let api = Http::new(format!("http://{}", worker.rest_addr));
-    let status = api.wait_state("rec", "RUNNING", Duration::from_secs(30)).await;
+    let status = api
+        .wait_state("rec", "RUNNING", Duration::from_secs(30))
+        .await;
     assert_eq!(status["tasks"].as_array().map(Vec::len), Some(2));
 
     let total = (PARTITIONS as i64 * PER_PARTITION) as usize;
-    let records = wait_for("both tasks to flush every record", Duration::from_secs(60), || async {
-        let all = flushed().lock().expect("lock").clone();
-        (all.len() >= total).then_some(all)
-    })
+    let records = wait_for(
+        "both tasks to flush every record",
+        Duration::from_secs(60),
+        || async {
+            let all = flushed().lock().expect("lock").clone();
+            (all.len() >= total).then_some(all)
+        },
+    )
     .await;
 
     let mut by_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
     let mut tasks_of_partition: BTreeMap<i32, BTreeSet<u32>> = BTreeMap::new();
     for (task, partition, offset) in &records {
         by_partition.entry(*partition).or_default().push(*offset);
-        tasks_of_partition.entry(*partition).or_default().insert(*task);
+        tasks_of_partition
+            .entry(*partition)
+            .or_default()
+            .insert(*task);
     }
     for (p, offsets) in &by_partition {
-        assert_eq!(offsets, &(0..PER_PARTITION).collect::<Vec<_>>(), "partition {p}: every record once, in order");
+        assert_eq!(
+            offsets,
+            &(0..PER_PARTITION).collect::<Vec<_>>(),
+            "partition {p}: every record once, in order"
+        );
     }
     let tasks_used: BTreeSet<u32> = tasks_of_partition.values().flatten().copied().collect();
-    assert_eq!(tasks_used, BTreeSet::from([0, 1]), "both tasks got partitions: {tasks_of_partition:?}");
-    assert!(tasks_of_partition.values().all(|t| t.len() == 1), "each partition had one owner: {tasks_of_partition:?}");
+    assert_eq!(
+        tasks_used,
+        BTreeSet::from([0, 1]),
+        "both tasks got partitions: {tasks_of_partition:?}"
+    );
+    assert!(
+        tasks_of_partition.values().all(|t| t.len() == 1),
+        "each partition had one owner: {tasks_of_partition:?}"
+    );
 
-    let offsets = wait_for("the group's committed offsets to reach the end of every partition", Duration::from_secs(30), || async {
-        let (code, o) = api.get("/connectors/rec/offsets").await;
-        let ends: Vec<i64> = o["offsets"].as_array().map(|a| a.iter().filter_map(|e| e["offset"]["kafka_offset"].as_i64()).collect()).unwrap_or_default();
-        (code == 200 && ends.len() == PARTITIONS as usize && ends.iter().all(|e| *e == PER_PARTITION)).then_some(o)
-    })
+    let offsets = wait_for(
+        "the group's committed offsets to reach the end of every partition",
+        Duration::from_secs(30),
+        || async {
+            let (code, o) = api.get("/connectors/rec/offsets").await;
+            let ends: Vec<i64> = o["offsets"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e["offset"]["kafka_offset"].as_i64())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (code == 200
+                && ends.len() == PARTITIONS as usize
+                && ends.iter().all(|e| *e == PER_PARTITION))
+            .then_some(o)
+        },
+    )
     .await;
     assert_eq!(offsets["offsets"][0]["partition"]["kafka_topic"], topic);
     worker.shutdown().await;
 }
-

@@ -15,14 +15,23 @@ use support::{free_port, kafka, map, write_properties, Process};
 const EVENTS: usize = 3000;
 
 fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
-    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("consumer");
-    c.fetch_watermarks(topic, 0, Duration::from_secs(5)).map(|(_, h)| h).unwrap_or(0)
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("consumer");
+    c.fetch_watermarks(topic, 0, Duration::from_secs(5))
+        .map(|(_, h)| h)
+        .unwrap_or(0)
 }
 
 fn wait_for_records(bootstrap: &str, topic: &str, at_least: i64, what: &str, process: &Process) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while high_watermark(bootstrap, topic) < at_least {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; log:\n{}", process.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log:\n{}",
+            process.log_text()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -46,7 +55,10 @@ fn start(dir: &Path, bootstrap: &str, port: u16) -> Process {
         &map(&[
             ("bootstrap.servers", bootstrap),
             ("listeners", &format!("http://127.0.0.1:{port}")),
-            ("offset.storage.file.filename", &dir.join("connect.offsets").display().to_string()),
+            (
+                "offset.storage.file.filename",
+                &dir.join("connect.offsets").display().to_string(),
+            ),
             ("offset.flush.interval.ms", "200"),
             ("schema.registry.storage", "memory"),
             ("value.converter.schemas.enable", "false"),
@@ -65,7 +77,11 @@ fn start(dir: &Path, bootstrap: &str, port: u16) -> Process {
     ]);
     write_properties(&connector, &source);
     Process::spawn(
-        &["standalone", &worker.display().to_string(), &connector.display().to_string()],
+        &[
+            "standalone",
+            &worker.display().to_string(),
+            &connector.display().to_string(),
+        ],
         dir.join(format!("worker-{}.log", support::uniq())),
     )
 }
@@ -78,15 +94,35 @@ fn run_with_interruption(signal: &str) -> Vec<i64> {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut first = start(dir.path(), &bootstrap, port);
-    wait_for_records(&bootstrap, topic, (EVENTS / 3) as i64, "a third of the events before the interruption", &first);
+    wait_for_records(
+        &bootstrap,
+        topic,
+        (EVENTS / 3) as i64,
+        "a third of the events before the interruption",
+        &first,
+    );
     first.signal(signal);
     let code = first.wait_exit(Duration::from_secs(30));
     if signal == "TERM" {
-        assert_eq!(code, Some(0), "a clean stop exits 0; log:\n{}", first.log_text());
+        assert_eq!(
+            code,
+            Some(0),
+            "a clean stop exits 0; log:\n{}",
+            first.log_text()
+        );
     }
-    assert!(high_watermark(&bootstrap, topic) < EVENTS as i64, "the interruption came before the end, or the test proves nothing");
+    assert!(
+        high_watermark(&bootstrap, topic) < EVENTS as i64,
+        "the interruption came before the end, or the test proves nothing"
+    );
     let second = start(dir.path(), &bootstrap, port);
-    wait_for_records(&bootstrap, topic, EVENTS as i64, "every event after the restart", &second);
+    wait_for_records(
+        &bootstrap,
+        topic,
+        EVENTS as i64,
+        "every event after the restart",
+        &second,
+    );
     sequence_numbers(&bootstrap, topic, EVENTS)
 }
 
@@ -108,8 +144,17 @@ fn after_kill_9_no_record_is_missing_and_repeats_are_one_replayed_window() {
     let restart_at = seqs.windows(2).position(|w| w[1] != w[0] + 1);
     if let Some(i) = restart_at {
         let (before, after) = seqs.split_at(i + 1);
-        assert!(before.windows(2).all(|w| w[1] == w[0] + 1), "first run in order");
-        assert!(after.windows(2).all(|w| w[1] == w[0] + 1), "second run in order");
-        assert!(after[0] <= before[before.len() - 1] + 1, "the second run starts at or before where the first stopped");
+        assert!(
+            before.windows(2).all(|w| w[1] == w[0] + 1),
+            "first run in order"
+        );
+        assert!(
+            after.windows(2).all(|w| w[1] == w[0] + 1),
+            "second run in order"
+        );
+        assert!(
+            after[0] <= before[before.len() - 1] + 1,
+            "the second run starts at or before where the first stopped"
+        );
     }
 }

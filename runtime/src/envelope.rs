@@ -134,7 +134,10 @@ impl TableSchemas {
         env.put("before", before.map_or(Value::Null, Value::Struct));
         env.put("after", after.map_or(Value::Null, Value::Struct));
         env.put("source", Value::Struct(source));
-        env.put("transaction", transaction.map_or(Value::Null, Value::Struct));
+        env.put(
+            "transaction",
+            transaction.map_or(Value::Null, Value::Struct),
+        );
         env.put("op", op.code());
         env.put("ts_ms", at.millis());
         env.put("ts_us", at.micros());
@@ -179,14 +182,26 @@ mod tests {
     #[test]
     fn schemas_follow_debezium_naming() {
         let t = table();
-        assert!(t.key.as_ref().is_some_and(|k| k.is_named("shop.inventory.customers.Key")));
+        assert!(t
+            .key
+            .as_ref()
+            .is_some_and(|k| k.is_named("shop.inventory.customers.Key")));
         assert!(t.row.is_named("shop.inventory.customers.Value"));
         assert!(t.envelope.is_named("shop.inventory.customers.Envelope"));
         assert_eq!(t.envelope.version, Some(2));
         let fields: Vec<&str> = t.envelope.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             fields,
-            ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"]
+            [
+                "before",
+                "after",
+                "source",
+                "transaction",
+                "op",
+                "ts_ms",
+                "ts_us",
+                "ts_ns"
+            ]
         );
         let before = &t.envelope.fields[0].schema;
         assert!(before.optional && before.is_named("shop.inventory.customers.Value"));
@@ -206,15 +221,22 @@ mod tests {
     #[test]
     fn envelope_carries_op_code_and_times() {
         let t = table();
-        let after = Struct::new(t.row.clone()).with("id", 7i64).with("name", "ann");
+        let after = Struct::new(t.row.clone())
+            .with("id", 7i64)
+            .with("name", "ann");
         let source = Struct::new(schemas::datagen_source());
-        let at = EventTime { nanos: 1_700_000_000_123_456_789 };
+        let at = EventTime {
+            nanos: 1_700_000_000_123_456_789,
+        };
         let v = t.envelope(Op::Create, None, Some(after), source, None, at);
         let env = v.as_struct().expect("struct");
         assert_eq!(env.get("op"), Some(&Value::from("c")));
         assert_eq!(env.get("before"), Some(&Value::Null));
         assert_eq!(env.get("ts_ms"), Some(&Value::Int64(1_700_000_000_123)));
         assert_eq!(env.get("ts_us"), Some(&Value::Int64(1_700_000_000_123_456)));
-        assert_eq!(env.get("ts_ns"), Some(&Value::Int64(1_700_000_000_123_456_789)));
+        assert_eq!(
+            env.get("ts_ns"),
+            Some(&Value::Int64(1_700_000_000_123_456_789))
+        );
     }
 }

@@ -90,7 +90,10 @@ impl KafkaSettings {
     /// Every setting, secrets hidden, for logs.
     pub fn describe(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        out.insert("bootstrap.servers".to_owned(), self.bootstrap_servers.clone());
+        out.insert(
+            "bootstrap.servers".to_owned(),
+            self.bootstrap_servers.clone(),
+        );
         for (k, v) in &self.common {
             out.insert(k.clone(), redact(k, v));
         }

@@ -30,7 +30,12 @@ impl ProcessorChain {
     pub fn from_config(config: &ConfigMap) -> Result<ProcessorChain, ConfigError> {
         let aliases: Vec<&str> = config
             .get("transforms")
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut processors = Vec::new();
         for alias in aliases {
@@ -54,7 +59,9 @@ impl ProcessorChain {
     }
 
     pub fn sink(&self, record: SinkRecord) -> Option<SinkRecord> {
-        self.processors.iter().try_fold(record, |r, p| p.apply_sink(r))
+        self.processors
+            .iter()
+            .try_fold(record, |r, p| p.apply_sink(r))
     }
 }
 
@@ -87,14 +94,18 @@ mod tests {
             ),
         ]
         .into();
-        let err = ProcessorChain::from_config(&config).err().expect("rejected");
+        let err = ProcessorChain::from_config(&config)
+            .err()
+            .expect("rejected");
         assert_eq!(err.key(), Some("transforms.unwrap.type"));
     }
 
     #[test]
     fn transform_without_type_is_missing() {
         let config: ConfigMap = [("transforms".to_owned(), "x".to_owned())].into();
-        let err = ProcessorChain::from_config(&config).err().expect("rejected");
+        let err = ProcessorChain::from_config(&config)
+            .err()
+            .expect("rejected");
         assert_eq!(err.key(), Some("transforms.x.type"));
     }
 }

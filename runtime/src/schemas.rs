@@ -60,7 +60,9 @@ mod tests {
         assert!(mysql_source().is_named("io.debezium.connector.mysql.Source"));
         assert!(transaction_block().is_named("event.block"));
         assert!(mysql_schema_change_key().is_named("io.debezium.connector.mysql.SchemaChangeKey"));
-        assert!(mysql_schema_change_value().is_named("io.debezium.connector.mysql.SchemaChangeValue"));
+        assert!(
+            mysql_schema_change_value().is_named("io.debezium.connector.mysql.SchemaChangeValue")
+        );
         assert!(datagen_source().is_named("io.tributary.connector.datagen.Source"));
     }
 
@@ -71,8 +73,23 @@ mod tests {
         assert_eq!(
             names,
             [
-                "version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "ts_us",
-                "ts_ns", "table", "server_id", "gtid", "file", "pos", "row", "thread", "query"
+                "version",
+                "connector",
+                "name",
+                "ts_ms",
+                "snapshot",
+                "db",
+                "sequence",
+                "ts_us",
+                "ts_ns",
+                "table",
+                "server_id",
+                "gtid",
+                "file",
+                "pos",
+                "row",
+                "thread",
+                "query"
             ]
         );
     }

@@ -25,7 +25,10 @@ pub fn kafka() -> Kafka {
 }
 
 pub fn map(pairs: &[(&str, &str)]) -> ConfigMap {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout` naming `what`.
@@ -54,8 +57,14 @@ pub fn worker_props(bootstrap: &str, dir: &Path, extra: &[(&str, &str)]) -> Conf
         ("schema.registry.storage", "memory"),
         ("offset.flush.interval.ms", "100"),
     ]);
-    props.insert("offset.storage.file.filename".into(), dir.join("connect.offsets").display().to_string());
-    props.insert("connector.config.file".into(), dir.join("connectors.json").display().to_string());
+    props.insert(
+        "offset.storage.file.filename".into(),
+        dir.join("connect.offsets").display().to_string(),
+    );
+    props.insert(
+        "connector.config.file".into(),
+        dir.join("connectors.json").display().to_string(),
+    );
     for (k, v) in extra {
         props.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -63,9 +72,15 @@ pub fn worker_props(bootstrap: &str, dir: &Path, extra: &[(&str, &str)]) -> Conf
 }
 
 /// A worker in this process.
-pub async fn start_worker(props: &ConfigMap, plugins: Plugins, connectors: Vec<ConfigMap>) -> Standalone {
+pub async fn start_worker(
+    props: &ConfigMap,
+    plugins: Plugins,
+    connectors: Vec<ConfigMap>,
+) -> Standalone {
     let config = WorkerConfig::parse(props).expect("worker config");
-    Standalone::start(config, plugins, connectors).await.expect("worker starts")
+    Standalone::start(config, plugins, connectors)
+        .await
+        .expect("worker starts")
 }
 
 pub struct Http {
@@ -75,19 +90,33 @@ pub struct Http {
 
 impl Http {
     pub fn new(base: impl Into<String>) -> Http {
-        Http { base: base.into(), client: reqwest::Client::new() }
+        Http {
+            base: base.into(),
+            client: reqwest::Client::new(),
+        }
     }
 
-    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.expect("HTTP request");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("HTTP body");
-        let json = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         (status, json)
     }
 
@@ -111,22 +140,37 @@ impl Http {
     }
 
     /// Waits until the connector and all its tasks report `state`.
-    pub async fn wait_state(&self, connector: &str, state: &str, timeout: Duration) -> serde_json::Value {
+    pub async fn wait_state(
+        &self,
+        connector: &str,
+        state: &str,
+        timeout: Duration,
+    ) -> serde_json::Value {
         let what = format!("connector {connector} and its tasks to be {state}");
         wait_for(&what, timeout, || async {
             let (code, s) = self.get(&format!("/connectors/{connector}/status")).await;
             let all = code == 200
                 && s["connector"]["state"] == state
-                && s["tasks"].as_array().is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == state));
+                && s["tasks"]
+                    .as_array()
+                    .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == state));
             all.then_some(s)
         })
         .await
     }
 }
 
+/// (partition, offset, key, value) of one consumed record.
+pub type Consumed = (i32, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Every record of `topic` from the beginning, read until `expected` records came or `timeout`
 /// passed (the caller asserts on what it got).
-pub fn consume_all(bootstrap: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<(i32, i64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+pub fn consume_all(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<Consumed> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("test-reader-{}", uniq()))
@@ -139,14 +183,24 @@ pub fn consume_all(bootstrap: &str, topic: &str, expected: usize, timeout: Durat
     let mut out = Vec::new();
     while out.len() < expected && Instant::now() < deadline {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            out.push((m.partition(), m.offset(), m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec)));
+            out.push((
+                m.partition(),
+                m.offset(),
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+            ));
         }
     }
     // Anything beyond the expected count (duplicates) arrives within a short grace period.
     let grace = Instant::now() + Duration::from_millis(500);
     while Instant::now() < grace {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
-            out.push((m.partition(), m.offset(), m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec)));
+            out.push((
+                m.partition(),
+                m.offset(),
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+            ));
         }
     }
     out
@@ -155,7 +209,10 @@ pub fn consume_all(bootstrap: &str, topic: &str, expected: usize, timeout: Durat
 pub fn uniq() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     nanos ^ N.fetch_add(1, Ordering::Relaxed)
 }
 
@@ -181,7 +238,10 @@ impl Process {
     }
 
     pub fn signal(&self, sig: &str) {
-        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success(), "kill -{sig} failed");
     }
 
@@ -194,7 +254,10 @@ impl Process {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
-                panic!("tributary did not exit within {timeout:?}; log:\n{}", self.log_text());
+                panic!(
+                    "tributary did not exit within {timeout:?}; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -214,7 +277,11 @@ impl Drop for Process {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 pub fn write_properties(path: &Path, props: &BTreeMap<String, String>) {

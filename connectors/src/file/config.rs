@@ -13,19 +13,21 @@ pub const TOPICS: &str = "topics";
 /// Kafka's `FileStreamSourceConnector.CONFIG_DEF`, same names, types, defaults, importance and
 /// documentation.
 ///
-/// `file` is optional in Kafka (standard input when absent). The runtime's `ConfigKey` has no
-/// way to say "optional without default", so it is declared with an empty default; a task
-/// refuses to start without it, since reading the worker's standard input makes no sense for
-/// a service.
+/// `file` is optional in Kafka (standard input when absent), so it is optional without a
+/// default here too; a task refuses to start without it, since reading the worker's standard
+/// input makes no sense for a service.
 pub fn source_config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::new(
-            FILE,
-            ConfigType::String,
-            Some(""),
-            Importance::High,
-            "Source filename. If not specified, the standard input will be used",
-        ))
+        .define(
+            ConfigKey::new(
+                FILE,
+                ConfigType::String,
+                None,
+                Importance::High,
+                "Source filename. If not specified, the standard input will be used",
+            )
+            .optional(),
+        )
         .define(
             ConfigKey::new(
                 TOPIC,

@@ -42,8 +42,10 @@ pub enum Validator {
 pub struct ConfigKey {
     pub name: &'static str,
     pub ty: ConfigType,
-    /// `None`: required, no default.
+    /// `None`: no default; the key is required unless [`ConfigKey::optional`] was called.
     pub default: Option<&'static str>,
+    /// Optional although it has no default (Kafka Connect's `null` default).
+    pub optional_without_default: bool,
     pub importance: Importance,
     pub documentation: &'static str,
     pub group: Option<&'static str>,
@@ -70,7 +72,14 @@ impl ConfigKey {
             order_in_group: -1,
             display_name: name,
             validator: None,
+            optional_without_default: false,
         }
+    }
+
+    /// An optional key with no default value (shown as `"default_value": null`).
+    pub fn optional(mut self) -> Self {
+        self.optional_without_default = true;
+        self
     }
 
     pub fn validator(mut self, validator: Validator) -> Self {
@@ -90,7 +99,7 @@ impl ConfigKey {
     }
 
     pub fn required(&self) -> bool {
-        self.default.is_none()
+        self.default.is_none() && !self.optional_without_default
     }
 
     /// Checks one raw value against the type and validator.
@@ -126,7 +135,10 @@ impl ConfigKey {
                 if allowed.iter().any(|a| a.eq_ignore_ascii_case(trimmed)) {
                     Ok(())
                 } else {
-                    Err(invalid(format!("String must be one of: {}", allowed.join(", "))))
+                    Err(invalid(format!(
+                        "String must be one of: {}",
+                        allowed.join(", ")
+                    )))
                 }
             }
             Some(Validator::Range(min, max)) => match trimmed.parse::<i64>() {
@@ -410,7 +422,10 @@ mod tests {
     #[test]
     fn prefixed_keys_pass_through() {
         assert!(def()
-            .check(&props(&[("topic", "t"), ("key.converter.schemas.enable", "false")]))
+            .check(&props(&[
+                ("topic", "t"),
+                ("key.converter.schemas.enable", "false")
+            ]))
             .is_ok());
     }
 

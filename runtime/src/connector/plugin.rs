@@ -40,8 +40,11 @@ pub trait Connector: Send + Sync + 'static {
         Vec::new()
     }
     /// Splits the work into at most `max_tasks` task configs.
-    fn task_configs(&self, config: &ConfigMap, max_tasks: usize)
-        -> Result<Vec<ConfigMap>, TaskError>;
+    fn task_configs(
+        &self,
+        config: &ConfigMap,
+        max_tasks: usize,
+    ) -> Result<Vec<ConfigMap>, TaskError>;
     /// A new, unstarted task for one of the configs from [`Connector::task_configs`].
     fn create_task(&self, task_config: &ConfigMap) -> Result<TaskImpl, TaskError>;
     /// Topics this connector writes to or reads from, for `/connectors/{name}/topics`, when
@@ -95,7 +98,11 @@ impl Plugins {
     pub fn validate(plugin: &dyn Connector, config: &ConfigMap) -> Vec<ConfigValue> {
         let def = Self::full_config_def(plugin);
         let mut values = def.validate(config);
-        for (key, message) in plugin.validate(config) {
+        let mut extra = plugin.validate(config);
+        if plugin.connector_type() == ConnectorType::Sink {
+            extra.extend(sink_topics_problem(config));
+        }
+        for (key, message) in extra {
             match values.iter_mut().find(|v| v.name == key) {
                 Some(v) => v.errors.push(message),
                 None => values.push(ConfigValue {
@@ -116,10 +123,12 @@ impl Plugins {
             .into_iter()
             .flat_map(|v| {
                 let name = v.name;
-                v.errors.into_iter().map(move |message| ConfigError::Message {
-                    key: name.clone(),
-                    message,
-                })
+                v.errors
+                    .into_iter()
+                    .map(move |message| ConfigError::Message {
+                        key: name.clone(),
+                        message,
+                    })
             })
             .collect();
         match errors.len() {
@@ -127,6 +136,22 @@ impl Plugins {
             1 => Err(errors.remove(0)),
             _ => Err(ConfigError::Several(errors)),
         }
+    }
+}
+
+/// A sink reads `topics` or `topics.regex`, exactly one of them (Kafka Connect's rule).
+fn sink_topics_problem(config: &ConfigMap) -> Option<(String, String)> {
+    let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
+    match (set("topics"), set("topics.regex")) {
+        (true, true) => Some((
+            "topics".to_owned(),
+            "topics and topics.regex are mutually exclusive.".to_owned(),
+        )),
+        (false, false) => Some((
+            "topics".to_owned(),
+            "Must configure one of topics or topics.regex".to_owned(),
+        )),
+        _ => None,
     }
 }
 

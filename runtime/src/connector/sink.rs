@@ -51,7 +51,10 @@ pub trait SinkTask: Send {
 
     /// Partitions newly assigned to this task. A sink that stores its own offsets in the
     /// target (exactly-once) returns the offsets to resume from; the runner seeks there.
-    async fn open(&mut self, _partitions: &[TopicPartition]) -> Result<Vec<(TopicPartition, i64)>, TaskError> {
+    async fn open(
+        &mut self,
+        _partitions: &[TopicPartition],
+    ) -> Result<Vec<(TopicPartition, i64)>, TaskError> {
         Ok(Vec::new())
     }
 

@@ -63,7 +63,10 @@ pub trait SourceTask: Send {
 
     /// The offsets now durably stored (acknowledged by Kafka and written to the offset
     /// store): a source may release what it kept for replay up to there.
-    async fn commit(&mut self, _offsets: &[(SourcePartition, SourceOffset)]) -> Result<(), TaskError> {
+    async fn commit(
+        &mut self,
+        _offsets: &[(SourcePartition, SourceOffset)],
+    ) -> Result<(), TaskError> {
         Ok(())
     }
 

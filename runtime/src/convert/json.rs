@@ -64,8 +64,14 @@ pub struct JsonConverter {
 
 impl JsonConverter {
     /// Builds the converter from its `*.converter.*` settings (prefix stripped).
-    pub fn from_settings(_side: Side, settings: &BTreeMap<String, String>) -> Result<JsonConverter, ConvertError> {
-        let decimal_format = match settings.get(DECIMAL_FORMAT).map(|v| v.trim().to_ascii_uppercase()) {
+    pub fn from_settings(
+        _side: Side,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<JsonConverter, ConvertError> {
+        let decimal_format = match settings
+            .get(DECIMAL_FORMAT)
+            .map(|v| v.trim().to_ascii_uppercase())
+        {
             None => DecimalFormat::Base64,
             Some(v) if v == "BASE64" => DecimalFormat::Base64,
             Some(v) if v == "NUMERIC" => DecimalFormat::Numeric,
@@ -90,7 +96,12 @@ impl JsonConverter {
     /// The schema's JSON text, built once per `Arc`.
     fn schema_json(&self, schema: &SchemaRef) -> Result<Arc<str>, String> {
         let key = Arc::as_ptr(schema) as usize;
-        if let Some((_, text)) = self.schema_text.read().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some((_, text)) = self
+            .schema_text
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
             return Ok(text);
         }
         let mut text = String::new();
@@ -110,12 +121,10 @@ impl JsonConverter {
         let mut hasher = DefaultHasher::new();
         hash_json(json, &mut hasher);
         let key = hasher.finish();
-        if let Some(found) = self
-            .schemas_read
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).and_then(|v| v.iter().find(|(j, _)| j == json).map(|(_, s)| s.clone())))
-        {
+        if let Some(found) = self.schemas_read.read().ok().and_then(|c| {
+            c.get(&key)
+                .and_then(|v| v.iter().find(|(j, _)| j == json).map(|(_, s)| s.clone()))
+        }) {
             return Ok(found);
         }
         let schema = Arc::new(parse_schema(json, self.options)?);
@@ -123,7 +132,10 @@ impl JsonConverter {
             if cache.len() >= MAX_CACHED_SCHEMAS {
                 cache.clear();
             }
-            cache.entry(key).or_default().push((json.clone(), schema.clone()));
+            cache
+                .entry(key)
+                .or_default()
+                .push((json.clone(), schema.clone()));
         }
         Ok(schema)
     }
@@ -131,7 +143,11 @@ impl JsonConverter {
 
 #[async_trait]
 impl Converter for JsonConverter {
-    async fn from_connect(&self, topic: &str, data: &SchemaAndValue) -> Result<Option<Vec<u8>>, ConvertError> {
+    async fn from_connect(
+        &self,
+        topic: &str,
+        data: &SchemaAndValue,
+    ) -> Result<Option<Vec<u8>>, ConvertError> {
         if data.value.is_null() {
             return Ok(None);
         }
@@ -148,14 +164,19 @@ impl Converter for JsonConverter {
             }
             out.push_str(",\"payload\":");
         }
-        write_value(&mut out, data.schema.as_deref(), &data.value, self.options).map_err(serialize)?;
+        write_value(&mut out, data.schema.as_deref(), &data.value, self.options)
+            .map_err(serialize)?;
         if self.schemas_enable {
             out.push('}');
         }
         Ok(Some(out.into_bytes()))
     }
 
-    async fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue, ConvertError> {
+    async fn to_connect(
+        &self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<SchemaAndValue, ConvertError> {
         let Some(bytes) = bytes else {
             return Ok(SchemaAndValue::null());
         };
@@ -163,10 +184,14 @@ impl Converter for JsonConverter {
             topic: topic.to_owned(),
             message,
         };
-        let json: Json = serde_json::from_slice(bytes).map_err(|e| deserialize(format!("not JSON: {e}")))?;
+        let json: Json =
+            serde_json::from_slice(bytes).map_err(|e| deserialize(format!("not JSON: {e}")))?;
         if !self.schemas_enable {
             let value = read_value(None, &json, self.options).map_err(deserialize)?;
-            return Ok(SchemaAndValue { schema: None, value });
+            return Ok(SchemaAndValue {
+                schema: None,
+                value,
+            });
         }
         let envelope = match &json {
             Json::Object(obj) if obj.len() == 2 && obj.contains_key("schema") && obj.contains_key("payload") => obj,
@@ -181,14 +206,22 @@ impl Converter for JsonConverter {
         };
         let schema = match &envelope["schema"] {
             Json::Null => None,
-            s => Some(self.read_schema(s).map_err(|e| deserialize(format!("invalid schema: {e}")))?),
+            s => Some(
+                self.read_schema(s)
+                    .map_err(|e| deserialize(format!("invalid schema: {e}")))?,
+            ),
         };
-        let value = read_value(schema.as_ref(), &envelope["payload"], self.options).map_err(deserialize)?;
+        let value =
+            read_value(schema.as_ref(), &envelope["payload"], self.options).map_err(deserialize)?;
         Ok(SchemaAndValue { schema, value })
     }
 }
 
-fn flag(settings: &BTreeMap<String, String>, key: &str, default: bool) -> Result<bool, ConvertError> {
+fn flag(
+    settings: &BTreeMap<String, String>,
+    key: &str,
+    default: bool,
+) -> Result<bool, ConvertError> {
     match settings.get(key).map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if v == "true" => Ok(true),
@@ -219,13 +252,34 @@ fn write_schema_members(out: &mut String, schema: &Schema, options: Options) -> 
     match schema.ty {
         Type::Array => {
             out.push_str(",\"items\":");
-            write_schema(out, schema.value_schema.as_deref().ok_or("array schema without element schema")?, options)?;
+            write_schema(
+                out,
+                schema
+                    .value_schema
+                    .as_deref()
+                    .ok_or("array schema without element schema")?,
+                options,
+            )?;
         }
         Type::Map => {
             out.push_str(",\"keys\":");
-            write_schema(out, schema.key_schema.as_deref().ok_or("map schema without key schema")?, options)?;
+            write_schema(
+                out,
+                schema
+                    .key_schema
+                    .as_deref()
+                    .ok_or("map schema without key schema")?,
+                options,
+            )?;
             out.push_str(",\"values\":");
-            write_schema(out, schema.value_schema.as_deref().ok_or("map schema without value schema")?, options)?;
+            write_schema(
+                out,
+                schema
+                    .value_schema
+                    .as_deref()
+                    .ok_or("map schema without value schema")?,
+                options,
+            )?;
         }
         Type::Struct => {
             out.push_str(",\"fields\":[");
@@ -242,7 +296,11 @@ fn write_schema_members(out: &mut String, schema: &Schema, options: Options) -> 
         }
         _ => {}
     }
-    out.push_str(if schema.optional { ",\"optional\":true" } else { ",\"optional\":false" });
+    out.push_str(if schema.optional {
+        ",\"optional\":true"
+    } else {
+        ",\"optional\":false"
+    });
     if let Some(name) = &schema.name {
         out.push_str(",\"name\":");
         write_string(out, name);
@@ -256,18 +314,25 @@ fn write_schema_members(out: &mut String, schema: &Schema, options: Options) -> 
     }
     if !schema.parameters.is_empty() {
         out.push_str(",\"parameters\":{");
+        // A repeated key keeps its first position and its last value, as Connect's map does.
         let mut seen: Vec<&str> = Vec::with_capacity(schema.parameters.len());
-        for (k, v) in &schema.parameters {
+        for (k, _) in &schema.parameters {
             if seen.contains(&k.as_str()) {
                 continue;
             }
             seen.push(k);
+            let last = schema
+                .parameters
+                .iter()
+                .rev()
+                .find(|(key, _)| key == k)
+                .map_or("", |(_, v)| v.as_str());
             if seen.len() > 1 {
                 out.push(',');
             }
             write_string(out, k);
             out.push(':');
-            write_string(out, v);
+            write_string(out, last);
         }
         out.push('}');
     }
@@ -279,13 +344,20 @@ fn write_schema_members(out: &mut String, schema: &Schema, options: Options) -> 
 }
 
 /// A value as Kafka's `convertToJson` writes it. `schema` is `None` for schemaless data.
-fn write_value(out: &mut String, schema: Option<&Schema>, value: &Value, options: Options) -> Result<(), String> {
+fn write_value(
+    out: &mut String,
+    schema: Option<&Schema>,
+    value: &Value,
+    options: Options,
+) -> Result<(), String> {
     let Some(schema) = schema else {
         return write_schemaless(out, value, options);
     };
     if value.is_null() {
         return match &schema.default {
-            Some(d) if !d.is_null() && options.replace_null_with_default => write_value(out, Some(schema), d, options),
+            Some(d) if !d.is_null() && options.replace_null_with_default => {
+                write_value(out, Some(schema), d, options)
+            }
             _ if schema.optional => {
                 out.push_str("null");
                 Ok(())
@@ -320,14 +392,23 @@ fn write_value(out: &mut String, schema: Option<&Schema>, value: &Value, options
             };
             let _ = write!(out, "{n}");
         }
-        (Type::Float32, Value::Float32(f)) => write_java_float(out, f64::from(*f), f.to_string(), format!("{f:e}")),
-        (Type::Float64, Value::Float64(f)) => write_java_float(out, *f, f.to_string(), format!("{f:e}")),
-        (Type::Float64, Value::Float32(f)) => write_value(out, Some(schema), &Value::Float64(f64::from(*f)), options)?,
+        (Type::Float32, Value::Float32(f)) => {
+            write_java_float(out, f64::from(*f), f.to_string(), format!("{f:e}"))
+        }
+        (Type::Float64, Value::Float64(f)) => {
+            write_java_float(out, *f, f.to_string(), format!("{f:e}"))
+        }
+        (Type::Float64, Value::Float32(f)) => {
+            write_value(out, Some(schema), &Value::Float64(f64::from(*f)), options)?
+        }
         (Type::Boolean, Value::Boolean(b)) => out.push_str(if *b { "true" } else { "false" }),
         (Type::String, Value::String(s)) => write_string(out, s),
         (Type::Bytes, Value::Bytes(b)) => write_base64(out, b),
         (Type::Array, Value::Array(items)) => {
-            let elem = schema.value_schema.as_deref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without element schema")?;
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -338,15 +419,27 @@ fn write_value(out: &mut String, schema: Option<&Schema>, value: &Value, options
             out.push(']');
         }
         (Type::Map, Value::Map(entries)) => {
-            let (keys, values) = match (schema.key_schema.as_deref(), schema.value_schema.as_deref()) {
-                (Some(k), Some(v)) => (k, v),
-                _ => return Err("map schema without key or value schema".into()),
-            };
-            write_map(out, Some(keys), Some(values), keys.ty == Type::String, entries, options)?;
+            let (keys, values) =
+                match (schema.key_schema.as_deref(), schema.value_schema.as_deref()) {
+                    (Some(k), Some(v)) => (k, v),
+                    _ => return Err("map schema without key or value schema".into()),
+                };
+            write_map(
+                out,
+                Some(keys),
+                Some(values),
+                keys.ty == Type::String,
+                entries,
+                options,
+            )?;
         }
         (Type::Struct, Value::Struct(st)) => {
             if st.values.len() != schema.fields.len() {
-                return Err(format!("struct has {} values for {} fields", st.values.len(), schema.fields.len()));
+                return Err(format!(
+                    "struct has {} values for {} fields",
+                    st.values.len(),
+                    schema.fields.len()
+                ));
             }
             out.push('{');
             for (i, (field, v)) in schema.fields.iter().zip(&st.values).enumerate() {
@@ -355,7 +448,8 @@ fn write_value(out: &mut String, schema: Option<&Schema>, value: &Value, options
                 }
                 write_string(out, &field.name);
                 out.push(':');
-                write_value(out, Some(&field.schema), v, options).map_err(|e| format!("field '{}': {e}", field.name))?;
+                write_value(out, Some(&field.schema), v, options)
+                    .map_err(|e| format!("field '{}': {e}", field.name))?;
             }
             out.push('}');
         }
@@ -428,7 +522,12 @@ fn write_map(
     Ok(())
 }
 
-fn write_value_or_schemaless(out: &mut String, schema: Option<&Schema>, value: &Value, options: Options) -> Result<(), String> {
+fn write_value_or_schemaless(
+    out: &mut String,
+    schema: Option<&Schema>,
+    value: &Value,
+    options: Options,
+) -> Result<(), String> {
     match schema {
         Some(s) => write_value(out, Some(s), value, options),
         None => write_schemaless(out, value, options),
@@ -477,7 +576,11 @@ fn write_java_float(out: &mut String, x: f64, display: String, scientific: Strin
     if x.is_nan() {
         out.push_str("\"NaN\"");
     } else if x.is_infinite() {
-        out.push_str(if x > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+        out.push_str(if x > 0.0 {
+            "\"Infinity\""
+        } else {
+            "\"-Infinity\""
+        });
     } else if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
         out.push_str(&display);
         if !display.contains('.') {
@@ -536,7 +639,10 @@ fn decimal_scale(schema: &Schema) -> Result<i32, String> {
 
 /// Connect's `asConnectSchema`.
 fn parse_schema(json: &Json, options: Options) -> Result<Schema, String> {
-    let ty = json.get("type").and_then(Json::as_str).ok_or("schema must contain a 'type' field")?;
+    let ty = json
+        .get("type")
+        .and_then(Json::as_str)
+        .ok_or("schema must contain a 'type' field")?;
     let mut schema = match ty {
         "boolean" => SchemaBuilder::boolean().build(),
         "int8" => SchemaBuilder::int8().build(),
@@ -548,38 +654,64 @@ fn parse_schema(json: &Json, options: Options) -> Result<Schema, String> {
         "bytes" => SchemaBuilder::bytes().build(),
         "string" => SchemaBuilder::string().build(),
         "array" => {
-            let items = json.get("items").filter(|i| !i.is_null()).ok_or("array schema did not specify the element type")?;
+            let items = json
+                .get("items")
+                .filter(|i| !i.is_null())
+                .ok_or("array schema did not specify the element type")?;
             SchemaBuilder::array(Arc::new(parse_schema(items, options)?)).build()
         }
         "map" => {
-            let keys = json.get("keys").ok_or("map schema did not specify the key type")?;
-            let values = json.get("values").ok_or("map schema did not specify the value type")?;
-            SchemaBuilder::map(Arc::new(parse_schema(keys, options)?), Arc::new(parse_schema(values, options)?)).build()
+            let keys = json
+                .get("keys")
+                .ok_or("map schema did not specify the key type")?;
+            let values = json
+                .get("values")
+                .ok_or("map schema did not specify the value type")?;
+            SchemaBuilder::map(
+                Arc::new(parse_schema(keys, options)?),
+                Arc::new(parse_schema(values, options)?),
+            )
+            .build()
         }
         "struct" => {
-            let fields = json.get("fields").and_then(Json::as_array).ok_or("struct schema's \"fields\" is not an array")?;
+            let fields = json
+                .get("fields")
+                .and_then(Json::as_array)
+                .ok_or("struct schema's \"fields\" is not an array")?;
             let mut builder = SchemaBuilder::structure();
             for field in fields {
-                let name = field.get("field").and_then(Json::as_str).ok_or("struct field name not specified properly")?;
+                let name = field
+                    .get("field")
+                    .and_then(Json::as_str)
+                    .ok_or("struct field name not specified properly")?;
                 builder = builder.field(name, Arc::new(parse_schema(field, options)?));
             }
             builder.build()
         }
         other => return Err(format!("unknown schema type: {other}")),
     };
-    schema.optional = json.get("optional").and_then(Json::as_bool).unwrap_or(false);
+    schema.optional = json
+        .get("optional")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
     schema.name = json.get("name").and_then(Json::as_str).map(str::to_owned);
-    schema.version = json.get("version").and_then(Json::as_i64).and_then(|v| i32::try_from(v).ok());
+    schema.version = json
+        .get("version")
+        .and_then(Json::as_i64)
+        .and_then(|v| i32::try_from(v).ok());
     schema.doc = json.get("doc").and_then(Json::as_str).map(str::to_owned);
     if let Some(params) = json.get("parameters").and_then(Json::as_object) {
         for (k, v) in params {
-            let v = v.as_str().ok_or("schema parameters must have string values")?;
+            let v = v
+                .as_str()
+                .ok_or("schema parameters must have string values")?;
             schema.parameters.push((k.clone(), v.to_owned()));
         }
     }
     if let Some(default) = json.get("default") {
         let as_ref = Arc::new(schema.clone());
-        let value = read_value(Some(&as_ref), default, options).map_err(|e| format!("default value: {e}"))?;
+        let value = read_value(Some(&as_ref), default, options)
+            .map_err(|e| format!("default value: {e}"))?;
         schema.default = Some(value).filter(|v| !v.is_null());
     }
     Ok(schema)
@@ -594,7 +726,10 @@ fn read_value(schema: Option<&SchemaRef>, json: &Json, options: Options) -> Resu
         return match &schema.default {
             Some(d) if !d.is_null() && options.replace_null_with_default => Ok(d.clone()),
             _ if schema.optional => Ok(Value::Null),
-            _ => Err(format!("invalid null value for required {} field", schema.ty)),
+            _ => Err(format!(
+                "invalid null value for required {} field",
+                schema.ty
+            )),
         };
     }
     let bad = || format!("JSON {json} does not fit a {} schema", schema.ty);
@@ -603,12 +738,18 @@ fn read_value(schema: Option<&SchemaRef>, json: &Json, options: Options) -> Resu
             Json::Number(n) => {
                 let scale = decimal_scale(schema)?;
                 let plain = plain_decimal(&n.to_string()).ok_or_else(bad)?;
-                let scale = u32::try_from(scale).map_err(|_| format!("negative decimal scale {scale} is not supported"))?;
+                let scale = u32::try_from(scale)
+                    .map_err(|_| format!("negative decimal scale {scale} is not supported"))?;
                 decimal_to_bytes(&plain, scale)
                     .map(Value::Bytes)
-                    .ok_or_else(|| format!("decimal {n} has more fractional digits than scale {scale}"))
+                    .ok_or_else(|| {
+                        format!("decimal {n} has more fractional digits than scale {scale}")
+                    })
             }
-            Json::String(s) => BASE64.decode(s).map(Value::Bytes).map_err(|e| format!("invalid bytes for decimal: {e}")),
+            Json::String(s) => BASE64
+                .decode(s)
+                .map(Value::Bytes)
+                .map_err(|e| format!("invalid bytes for decimal: {e}")),
             _ => Err(bad()),
         };
     }
@@ -627,9 +768,17 @@ fn read_value(schema: Option<&SchemaRef>, json: &Json, options: Options) -> Resu
                 .map_err(|e| format!("invalid bytes field: {e}"))?,
         ),
         Type::Array => {
-            let elem = schema.value_schema.as_ref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_ref()
+                .ok_or("array schema without element schema")?;
             let items = json.as_array().ok_or_else(bad)?;
-            Value::Array(items.iter().map(|i| read_value(Some(elem), i, options)).collect::<Result<_, _>>()?)
+            Value::Array(
+                items
+                    .iter()
+                    .map(|i| read_value(Some(elem), i, options))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         Type::Map => {
             let (keys, values) = match (&schema.key_schema, &schema.value_schema) {
@@ -637,34 +786,52 @@ fn read_value(schema: Option<&SchemaRef>, json: &Json, options: Options) -> Resu
                 _ => return Err("map schema without key or value schema".into()),
             };
             if keys.ty == Type::String {
-                let obj = json
-                    .as_object()
-                    .ok_or_else(|| format!("maps with string keys should be JSON objects, found {json}"))?;
+                let obj = json.as_object().ok_or_else(|| {
+                    format!("maps with string keys should be JSON objects, found {json}")
+                })?;
                 let mut out = Vec::with_capacity(obj.len());
                 for (k, v) in obj {
-                    out.push((Value::String(k.clone()), read_value(Some(values), v, options)?));
+                    out.push((
+                        Value::String(k.clone()),
+                        read_value(Some(values), v, options)?,
+                    ));
                 }
                 Value::Map(out)
             } else {
-                let pairs = json
-                    .as_array()
-                    .ok_or_else(|| format!("maps with non-string keys should be JSON arrays of pairs, found {json}"))?;
+                let pairs = json.as_array().ok_or_else(|| {
+                    format!(
+                        "maps with non-string keys should be JSON arrays of pairs, found {json}"
+                    )
+                })?;
                 let mut out = Vec::with_capacity(pairs.len());
                 for pair in pairs {
                     match pair.as_array().map(Vec::as_slice) {
-                        Some([k, v]) => out.push((read_value(Some(keys), k, options)?, read_value(Some(values), v, options)?)),
-                        _ => return Err(format!("invalid map entry {pair}: expected a [key, value] array")),
+                        Some([k, v]) => out.push((
+                            read_value(Some(keys), k, options)?,
+                            read_value(Some(values), v, options)?,
+                        )),
+                        _ => {
+                            return Err(format!(
+                                "invalid map entry {pair}: expected a [key, value] array"
+                            ))
+                        }
                     }
                 }
                 Value::Map(out)
             }
         }
         Type::Struct => {
-            let obj = json.as_object().ok_or_else(|| format!("structs should be JSON objects, found {json}"))?;
+            let obj = json
+                .as_object()
+                .ok_or_else(|| format!("structs should be JSON objects, found {json}"))?;
             let mut values = Vec::with_capacity(schema.fields.len());
             for field in &schema.fields {
-                let v = read_value(Some(&field.schema), obj.get(&field.name).unwrap_or(&Json::Null), options)
-                    .map_err(|e| format!("field '{}': {e}", field.name))?;
+                let v = read_value(
+                    Some(&field.schema),
+                    obj.get(&field.name).unwrap_or(&Json::Null),
+                    options,
+                )
+                .map_err(|e| format!("field '{}': {e}", field.name))?;
                 values.push(v);
             }
             Value::Struct(Struct {
@@ -687,7 +854,12 @@ fn read_schemaless(json: &Json) -> Result<Value, String> {
             None => Value::Float64(n.as_f64().ok_or_else(|| format!("unreadable number {n}"))?),
         },
         Json::String(s) => Value::String(s.clone()),
-        Json::Array(items) => Value::Array(items.iter().map(read_schemaless).collect::<Result<_, _>>()?),
+        Json::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(read_schemaless)
+                .collect::<Result<_, _>>()?,
+        ),
         Json::Object(obj) => {
             let mut out = Vec::with_capacity(obj.len());
             for (k, v) in obj {
@@ -701,7 +873,10 @@ fn read_schemaless(json: &Json) -> Result<Value, String> {
 /// An integer from a JSON number (Jackson's `intValue`/`longValue` truncate floats).
 fn integer(json: &Json) -> Option<i64> {
     match json {
-        Json::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u as i64)).or_else(|| n.as_f64().map(|f| f as i64)),
+        Json::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_u64().map(|u| u as i64))
+            .or_else(|| n.as_f64().map(|f| f as i64)),
         _ => None,
     }
 }
@@ -787,16 +962,25 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     fn converter(pairs: &[(&str, &str)]) -> Result<JsonConverter, ConvertError> {
-        let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let settings = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         JsonConverter::from_settings(Side::Value, &settings)
     }
 
-    async fn to_text(conv: &JsonConverter, data: &SchemaAndValue) -> Result<String, Box<dyn std::error::Error>> {
+    async fn to_text(
+        conv: &JsonConverter,
+        data: &SchemaAndValue,
+    ) -> Result<String, Box<dyn std::error::Error>> {
         let bytes = conv.from_connect("t", data).await?.ok_or("no bytes")?;
         Ok(String::from_utf8(bytes)?)
     }
 
-    async fn round_trip(conv: &JsonConverter, data: &SchemaAndValue) -> Result<SchemaAndValue, Box<dyn std::error::Error>> {
+    async fn round_trip(
+        conv: &JsonConverter,
+        data: &SchemaAndValue,
+    ) -> Result<SchemaAndValue, Box<dyn std::error::Error>> {
         let bytes = conv.from_connect("t", data).await?;
         Ok(conv.to_connect("t", bytes.as_deref()).await?)
     }
@@ -807,7 +991,10 @@ mod tests {
             .version(1)
             .field("id", SchemaBuilder::int32())
             .field("name", SchemaBuilder::string().optional())
-            .field("tags", SchemaBuilder::array(SchemaBuilder::string().build_ref()).optional())
+            .field(
+                "tags",
+                SchemaBuilder::array(SchemaBuilder::string().build_ref()).optional(),
+            )
             .build_ref()
     }
 
@@ -846,10 +1033,15 @@ mod tests {
             )
             .field("amount", logical::decimal(Some(10), 2))
             .build_ref();
-        let value = Struct::new(schema.clone())
-            .with("snapshot", "last")
-            .with("amount", Value::Bytes(logical::decimal_to_bytes("1.50", 2).ok_or("decimal")?));
-        let text = to_text(&converter(&[])?, &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone()))).await?;
+        let value = Struct::new(schema.clone()).with("snapshot", "last").with(
+            "amount",
+            Value::Bytes(logical::decimal_to_bytes("1.50", 2).ok_or("decimal")?),
+        );
+        let text = to_text(
+            &converter(&[])?,
+            &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone())),
+        )
+        .await?;
         let expected = concat!(
             r#"{"schema":{"type":"struct","fields":["#,
             r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,last,false"},"default":"false","field":"snapshot"},"#,
@@ -859,9 +1051,20 @@ mod tests {
         assert_eq!(text, expected);
 
         let numeric = converter(&[("decimal.format", "NUMERIC")])?;
-        let text = to_text(&numeric, &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone()))).await?;
-        assert!(text.ends_with(r#""payload":{"snapshot":"last","amount":1.50}}"#), "{text}");
-        let back = round_trip(&numeric, &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone()))).await?;
+        let text = to_text(
+            &numeric,
+            &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone())),
+        )
+        .await?;
+        assert!(
+            text.ends_with(r#""payload":{"snapshot":"last","amount":1.50}}"#),
+            "{text}"
+        );
+        let back = round_trip(
+            &numeric,
+            &SchemaAndValue::new(schema.clone(), Value::Struct(value.clone())),
+        )
+        .await?;
         assert_eq!(back.value, Value::Struct(value));
         Ok(())
     }
@@ -887,14 +1090,37 @@ mod tests {
             .field("s", SchemaBuilder::string())
             .field("bytes", SchemaBuilder::bytes())
             .field("dec", logical::decimal(Some(30), 5))
-            .field("day", SchemaBuilder::int32().name(logical::CONNECT_DATE).version(1))
+            .field(
+                "day",
+                SchemaBuilder::int32()
+                    .name(logical::CONNECT_DATE)
+                    .version(1),
+            )
             .field("none", SchemaBuilder::string().optional())
-            .field("list", SchemaBuilder::array(SchemaBuilder::int64().optional().build_ref()))
-            .field("smap", SchemaBuilder::map(SchemaBuilder::string().build_ref(), SchemaBuilder::int32().build_ref()))
-            .field("imap", SchemaBuilder::map(SchemaBuilder::int32().build_ref(), SchemaBuilder::string().build_ref()))
+            .field(
+                "list",
+                SchemaBuilder::array(SchemaBuilder::int64().optional().build_ref()),
+            )
+            .field(
+                "smap",
+                SchemaBuilder::map(
+                    SchemaBuilder::string().build_ref(),
+                    SchemaBuilder::int32().build_ref(),
+                ),
+            )
+            .field(
+                "imap",
+                SchemaBuilder::map(
+                    SchemaBuilder::int32().build_ref(),
+                    SchemaBuilder::string().build_ref(),
+                ),
+            )
             .field("point", point.clone())
             .field("nopoint", point.clone())
-            .field("dflt", SchemaBuilder::int32().default_value(Value::Int32(3)))
+            .field(
+                "dflt",
+                SchemaBuilder::int32().default_value(Value::Int32(3)),
+            )
             .build_ref();
         let value = Struct::new(schema.clone())
             .with("i8", Value::Int8(-8))
@@ -906,13 +1132,29 @@ mod tests {
             .with("b", false)
             .with("s", "\u{1}ctl\ttab")
             .with("bytes", Value::Bytes(vec![0, 255, 7]))
-            .with("dec", Value::Bytes(logical::decimal_to_bytes("-1234567.00001", 5).ok_or("decimal")?))
+            .with(
+                "dec",
+                Value::Bytes(logical::decimal_to_bytes("-1234567.00001", 5).ok_or("decimal")?),
+            )
             .with("day", Value::Int32(19000))
             .with("none", Value::Null)
             .with("list", Value::Array(vec![Value::Int64(1), Value::Null]))
-            .with("smap", Value::Map(vec![(Value::from("k"), Value::Int32(1))]))
-            .with("imap", Value::Map(vec![(Value::Int32(1), Value::from("one"))]))
-            .with("point", Value::Struct(Struct::new(point).with("x", Value::Float64(0.5)).with("y", Value::Float32(2.5))))
+            .with(
+                "smap",
+                Value::Map(vec![(Value::from("k"), Value::Int32(1))]),
+            )
+            .with(
+                "imap",
+                Value::Map(vec![(Value::Int32(1), Value::from("one"))]),
+            )
+            .with(
+                "point",
+                Value::Struct(
+                    Struct::new(point)
+                        .with("x", Value::Float64(0.5))
+                        .with("y", Value::Float32(2.5)),
+                ),
+            )
             .with("nopoint", Value::Null)
             .with("dflt", Value::Int32(4));
         for settings in [&[][..], &[("decimal.format", "NUMERIC")][..]] {
@@ -921,7 +1163,11 @@ mod tests {
             let back = round_trip(&conv, &data).await?;
             assert_eq!(back, data, "{settings:?}");
         }
-        let text = to_text(&converter(&[])?, &SchemaAndValue::new(schema, Value::Struct(value))).await?;
+        let text = to_text(
+            &converter(&[])?,
+            &SchemaAndValue::new(schema, Value::Struct(value)),
+        )
+        .await?;
         assert!(text.contains(r#""s":"\u0001ctl\ttab""#), "{text}");
         assert!(text.contains(r#""f64":1.0E300"#), "{text}");
         assert!(text.contains(r#""imap":[[1,"one"]]"#), "{text}");
@@ -933,7 +1179,10 @@ mod tests {
     async fn records_sharing_a_schema_read_back_with_one_arc() -> TestResult {
         let conv = converter(&[])?;
         let schema = person_schema();
-        let data = SchemaAndValue::new(schema.clone(), Value::Struct(Struct::new(schema).with("id", 1)));
+        let data = SchemaAndValue::new(
+            schema.clone(),
+            Value::Struct(Struct::new(schema).with("id", 1)),
+        );
         let a = round_trip(&conv, &data).await?;
         let b = round_trip(&conv, &data).await?;
         match (a.schema, b.schema) {
@@ -951,11 +1200,19 @@ mod tests {
             .build_ref();
         let mut st = Struct::new(schema.clone());
         st.values = vec![Value::Null, Value::Int32(1)];
-        let text = to_text(&converter(&[("schemas.enable", "false")])?, &SchemaAndValue::new(schema.clone(), Value::Struct(st.clone()))).await?;
+        let text = to_text(
+            &converter(&[("schemas.enable", "false")])?,
+            &SchemaAndValue::new(schema.clone(), Value::Struct(st.clone())),
+        )
+        .await?;
         assert_eq!(text, r#"{"d":5,"r":1}"#);
         st.values[1] = Value::Null;
-        let err = converter(&[])?.from_connect("t", &SchemaAndValue::new(schema, Value::Struct(st))).await;
-        assert!(matches!(err, Err(ConvertError::Serialize { message, .. }) if message.contains("'r'")));
+        let err = converter(&[])?
+            .from_connect("t", &SchemaAndValue::new(schema, Value::Struct(st)))
+            .await;
+        assert!(
+            matches!(err, Err(ConvertError::Serialize { message, .. }) if message.contains("'r'"))
+        );
         Ok(())
     }
 
@@ -963,14 +1220,36 @@ mod tests {
     async fn without_schemas_only_the_payload_is_written_and_read_schemaless() -> TestResult {
         let conv = converter(&[("schemas.enable", "false")])?;
         let schema = person_schema();
-        let data = SchemaAndValue::new(schema.clone(), Value::Struct(Struct::new(schema).with("id", 3).with("name", "x")));
-        assert_eq!(to_text(&conv, &data).await?, r#"{"id":3,"name":"x","tags":null}"#);
-        let back = conv.to_connect("t", Some(br#"{"a":1,"b":[true,2.5,"s",null],"c":{"d":null}}"#)).await?;
+        let data = SchemaAndValue::new(
+            schema.clone(),
+            Value::Struct(Struct::new(schema).with("id", 3).with("name", "x")),
+        );
+        assert_eq!(
+            to_text(&conv, &data).await?,
+            r#"{"id":3,"name":"x","tags":null}"#
+        );
+        let back = conv
+            .to_connect(
+                "t",
+                Some(br#"{"a":1,"b":[true,2.5,"s",null],"c":{"d":null}}"#),
+            )
+            .await?;
         assert_eq!(back.schema, None);
         let expected = Value::Map(vec![
             (Value::from("a"), Value::Int64(1)),
-            (Value::from("b"), Value::Array(vec![Value::Boolean(true), Value::Float64(2.5), Value::from("s"), Value::Null])),
-            (Value::from("c"), Value::Map(vec![(Value::from("d"), Value::Null)])),
+            (
+                Value::from("b"),
+                Value::Array(vec![
+                    Value::Boolean(true),
+                    Value::Float64(2.5),
+                    Value::from("s"),
+                    Value::Null,
+                ]),
+            ),
+            (
+                Value::from("c"),
+                Value::Map(vec![(Value::from("d"), Value::Null)]),
+            ),
         ]);
         assert_eq!(back.value, expected);
         Ok(())
@@ -983,9 +1262,15 @@ mod tests {
             schema: None,
             value: Value::Map(vec![(Value::from("k"), Value::Int32(1))]),
         };
-        assert_eq!(to_text(&conv, &data).await?, r#"{"schema":null,"payload":{"k":1}}"#);
+        assert_eq!(
+            to_text(&conv, &data).await?,
+            r#"{"schema":null,"payload":{"k":1}}"#
+        );
         let back = round_trip(&conv, &data).await?;
-        assert_eq!(back.value, Value::Map(vec![(Value::from("k"), Value::Int64(1))]));
+        assert_eq!(
+            back.value,
+            Value::Map(vec![(Value::from("k"), Value::Int64(1))])
+        );
         Ok(())
     }
 
@@ -993,7 +1278,11 @@ mod tests {
     async fn nulls_are_tombstones_both_ways() -> TestResult {
         let conv = converter(&[])?;
         assert_eq!(conv.from_connect("t", &SchemaAndValue::null()).await?, None);
-        assert_eq!(conv.from_connect("t", &SchemaAndValue::new(person_schema(), Value::Null)).await?, None);
+        assert_eq!(
+            conv.from_connect("t", &SchemaAndValue::new(person_schema(), Value::Null))
+                .await?,
+            None
+        );
         assert_eq!(conv.to_connect("t", None).await?, SchemaAndValue::null());
         Ok(())
     }
@@ -1003,17 +1292,28 @@ mod tests {
         let conv = converter(&[])?;
         for (input, expected) in [
             (&br#"{"a":1}"#[..], "schemas.enable=false"),
-            (&br#"{"schema":null,"payload":1,"x":2}"#[..], "schemas.enable=false"),
+            (
+                &br#"{"schema":null,"payload":1,"x":2}"#[..],
+                "schemas.enable=false",
+            ),
             (&b"not json"[..], "not JSON"),
-            (&br#"{"schema":{"type":"nope"},"payload":1}"#[..], "unknown schema type"),
-            (&br#"{"schema":{"type":"int32"},"payload":"x"}"#[..], "int32"),
+            (
+                &br#"{"schema":{"type":"nope"},"payload":1}"#[..],
+                "unknown schema type",
+            ),
+            (
+                &br#"{"schema":{"type":"int32"},"payload":"x"}"#[..],
+                "int32",
+            ),
         ] {
             match conv.to_connect("topic-x", Some(input)).await {
                 Err(ConvertError::Deserialize { topic, message }) => {
                     assert_eq!(topic, "topic-x");
                     assert!(message.contains(expected), "{message}");
                 }
-                other => return Err(format!("expected an error for {input:?}, got {other:?}").into()),
+                other => {
+                    return Err(format!("expected an error for {input:?}, got {other:?}").into())
+                }
             }
         }
         Ok(())
@@ -1040,7 +1340,12 @@ mod tests {
         assert_eq!(f(-2.5e-5), "-2.5E-5");
         assert_eq!(f(0.0), "0.0");
         assert_eq!(f(f64::NAN), "\"NaN\"");
-        let d = |text: &str, scale: i32| java_decimal_string(&logical::decimal_to_bytes(text, 0).unwrap_or_default(), scale);
+        let d = |text: &str, scale: i32| {
+            java_decimal_string(
+                &logical::decimal_to_bytes(text, 0).unwrap_or_default(),
+                scale,
+            )
+        };
         assert_eq!(d("150", 2), "1.50");
         assert_eq!(d("1", 7), "1E-7");
         assert_eq!(d("-123", 0), "-123");

@@ -23,7 +23,9 @@ use crate::record::SchemaAndValue;
 /// Serializes and deserializes one side (key or value) of Kafka records.
 #[async_trait]
 pub trait Converter: Send + Sync {
-    /// Bytes for Kafka; `None` for a null (a tombstone value, a null key).
+    /// Bytes for Kafka; `None` for a null (a tombstone value, a null key). Named as Kafka
+    /// Connect's `Converter.fromConnectData`.
+    #[allow(clippy::wrong_self_convention)]
     async fn from_connect(
         &self,
         topic: &str,

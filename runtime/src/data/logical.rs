@@ -77,7 +77,10 @@ pub fn decimal_to_bytes(text: &str, scale: u32) -> Option<Vec<u8>> {
             return None;
         }
     }
-    decimal_digits.extend(std::iter::repeat_n(0, scale.saturating_sub(frac_part.len())));
+    decimal_digits.extend(std::iter::repeat_n(
+        0,
+        scale.saturating_sub(frac_part.len()),
+    ));
     let magnitude = decimal_digits_to_base256(&decimal_digits);
     Some(twos_complement(magnitude, negative))
 }
@@ -235,7 +238,10 @@ mod tests {
 
     #[test]
     fn decimal_text_survives_the_round_trip_at_any_width() {
-        assert_eq!(round_trip("-1234567890123456.7890", 4), "-1234567890123456.7890");
+        assert_eq!(
+            round_trip("-1234567890123456.7890", 4),
+            "-1234567890123456.7890"
+        );
         assert_eq!(round_trip("0.0001", 4), "0.0001");
         assert_eq!(round_trip("9999999999", 0), "9999999999");
         assert_eq!(round_trip("12.5", 3), "12.500");
@@ -245,8 +251,24 @@ mod tests {
 
     #[test]
     fn i128_encoding_agrees_with_text_encoding() {
-        for v in [0i128, 1, -1, 127, 128, -128, -129, 255, 256, i64::MAX as i128, -(1i128 << 100)] {
-            assert_eq!(Some(decimal_i128_to_bytes(v)), decimal_to_bytes(&v.to_string(), 0), "{v}");
+        for v in [
+            0i128,
+            1,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            i64::MAX as i128,
+            -(1i128 << 100),
+        ] {
+            assert_eq!(
+                Some(decimal_i128_to_bytes(v)),
+                decimal_to_bytes(&v.to_string(), 0),
+                "{v}"
+            );
         }
     }
 

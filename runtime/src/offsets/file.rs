@@ -164,7 +164,10 @@ mod tests {
         {
             let store = FileOffsetStore::open(&path).expect("open");
             store
-                .put("c1", &[(p.clone(), Some(map(serde_json::json!({"pos": 7}))))])
+                .put(
+                    "c1",
+                    &[(p.clone(), Some(map(serde_json::json!({"pos": 7}))))],
+                )
                 .await
                 .expect("put");
         }
@@ -194,8 +197,14 @@ mod tests {
         let store = FileOffsetStore::open(&path).expect("open");
         let p = map(serde_json::json!({"f": "x"}));
         let o = map(serde_json::json!({"position": 3}));
-        store.put("a", &[(p.clone(), Some(o.clone()))]).await.expect("put");
-        store.put("b", &[(p.clone(), Some(o.clone()))]).await.expect("put");
+        store
+            .put("a", &[(p.clone(), Some(o.clone()))])
+            .await
+            .expect("put");
+        store
+            .put("b", &[(p.clone(), Some(o.clone()))])
+            .await
+            .expect("put");
         store.reset("a").await.expect("reset");
         let reopened = FileOffsetStore::open(&path).expect("reopen");
         assert!(reopened.all("a").await.expect("all").is_empty());
@@ -207,7 +216,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("o");
         std::fs::write(&path, b"{torn").expect("write");
-        let err = FileOffsetStore::open(&path).err().expect("rejected").to_string();
+        let err = FileOffsetStore::open(&path)
+            .err()
+            .expect("rejected")
+            .to_string();
         assert!(err.contains(&path.display().to_string()), "{err}");
     }
 }

@@ -28,8 +28,10 @@ pub trait OffsetStore: Send + Sync {
         partition: &SourcePartition,
     ) -> Result<Option<SourceOffset>, OffsetError>;
 
-    async fn all(&self, connector: &str)
-        -> Result<Vec<(SourcePartition, SourceOffset)>, OffsetError>;
+    async fn all(
+        &self,
+        connector: &str,
+    ) -> Result<Vec<(SourcePartition, SourceOffset)>, OffsetError>;
 
     /// Stores offsets durably before returning; `None` removes a partition's offset.
     async fn put(

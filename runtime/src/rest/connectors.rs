@@ -13,7 +13,8 @@ type ApiResult = Result<Response, ApiError>;
 
 /// Parses a JSON body, answering 400 (not Kafka Connect's 500) to malformed JSON.
 pub(super) fn parse_body(body: &Bytes) -> Result<Json_, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Request body is not valid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Request body is not valid JSON: {e}")))
 }
 
 fn config_from(json: &Json_) -> Result<ConfigMap, ApiError> {
@@ -33,7 +34,9 @@ fn query_values(query: &Option<String>, key: &str) -> Vec<String> {
 }
 
 fn query_bool(query: &Option<String>, key: &str) -> bool {
-    query_values(query, key).iter().any(|v| v.eq_ignore_ascii_case("true"))
+    query_values(query, key)
+        .iter()
+        .any(|v| v.eq_ignore_ascii_case("true"))
 }
 
 pub(super) async fn server_info(State(h): State<Herder>) -> Json<crate::worker::ServerInfo> {
@@ -97,10 +100,18 @@ pub(super) async fn config(State(h): State<Herder>, Path(name): Path<String>) ->
     Ok(Json(h.config(&name).await?).into_response())
 }
 
-pub(super) async fn put_config(State(h): State<Herder>, Path(name): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn put_config(
+    State(h): State<Herder>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let config = config_from(&parse_body(&body)?)?;
     let (created, info) = h.put_config(&name, config).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(info)).into_response())
 }
 
@@ -112,17 +123,25 @@ pub(super) async fn tasks(State(h): State<Herder>, Path(name): Path<String>) -> 
     Ok(Json(h.tasks(&name).await?).into_response())
 }
 
-pub(super) async fn task_status(State(h): State<Herder>, Path((name, task)): Path<(String, String)>) -> ApiResult {
+pub(super) async fn task_status(
+    State(h): State<Herder>,
+    Path((name, task)): Path<(String, String)>,
+) -> ApiResult {
     let id = parse_task(&name, &task)?;
     Ok(Json(h.task_status(&name, id).await?).into_response())
 }
 
 fn parse_task(name: &str, task: &str) -> Result<u32, ApiError> {
-    task.parse::<u32>()
-        .map_err(|_| ApiError { status: StatusCode::NOT_FOUND, message: format!("No status found for task {name}-{task}") })
+    task.parse::<u32>().map_err(|_| ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: format!("No status found for task {name}-{task}"),
+    })
 }
 
-pub(super) async fn restart_task(State(h): State<Herder>, Path((name, task)): Path<(String, String)>) -> ApiResult {
+pub(super) async fn restart_task(
+    State(h): State<Herder>,
+    Path((name, task)): Path<(String, String)>,
+) -> ApiResult {
     let id = parse_task(&name, &task)?;
     h.restart_task(&name, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -133,7 +152,11 @@ pub(super) async fn topics(State(h): State<Herder>, Path(name): Path<String>) ->
     Ok(Json(json!({ name: {"topics": topics} })).into_response())
 }
 
-pub(super) async fn restart(State(h): State<Herder>, Path(name): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
+pub(super) async fn restart(
+    State(h): State<Herder>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
     let include_tasks = query_bool(&query, "includeTasks");
     let only_failed = query_bool(&query, "onlyFailed");
     match h.restart(&name, include_tasks, only_failed).await? {
@@ -161,7 +184,11 @@ pub(super) async fn offsets(State(h): State<Herder>, Path(name): Path<String>) -
     Ok(Json(h.offsets(&name).await?).into_response())
 }
 
-pub(super) async fn alter_offsets(State(h): State<Herder>, Path(name): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn alter_offsets(
+    State(h): State<Herder>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let body = parse_body(&body)?;
     Ok(Json(h.alter_offsets(&name, &body).await?).into_response())
 }

@@ -21,13 +21,28 @@ use crate::worker::Herder;
 pub fn router(herder: Herder) -> Router {
     Router::new()
         .route("/", get(connectors::server_info))
-        .route("/connectors", get(connectors::list).post(connectors::create))
-        .route("/connectors/{name}", get(connectors::info).delete(connectors::delete))
-        .route("/connectors/{name}/config", get(connectors::config).put(connectors::put_config))
+        .route(
+            "/connectors",
+            get(connectors::list).post(connectors::create),
+        )
+        .route(
+            "/connectors/{name}",
+            get(connectors::info).delete(connectors::delete),
+        )
+        .route(
+            "/connectors/{name}/config",
+            get(connectors::config).put(connectors::put_config),
+        )
         .route("/connectors/{name}/status", get(connectors::status))
         .route("/connectors/{name}/tasks", get(connectors::tasks))
-        .route("/connectors/{name}/tasks/{task}/status", get(connectors::task_status))
-        .route("/connectors/{name}/tasks/{task}/restart", post(connectors::restart_task))
+        .route(
+            "/connectors/{name}/tasks/{task}/status",
+            get(connectors::task_status),
+        )
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(connectors::restart_task),
+        )
         .route("/connectors/{name}/topics", get(connectors::topics))
         .route("/connectors/{name}/restart", post(connectors::restart))
         .route("/connectors/{name}/pause", put(connectors::pause))
@@ -35,11 +50,16 @@ pub fn router(herder: Herder) -> Router {
         .route("/connectors/{name}/stop", put(connectors::stop))
         .route(
             "/connectors/{name}/offsets",
-            get(connectors::offsets).patch(connectors::alter_offsets).delete(connectors::reset_offsets),
+            get(connectors::offsets)
+                .patch(connectors::alter_offsets)
+                .delete(connectors::reset_offsets),
         )
         .route("/connector-plugins", get(plugins::list))
         .route("/connector-plugins/{plugin}/config", get(plugins::config))
-        .route("/connector-plugins/{plugin}/config/validate", put(plugins::validate))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(plugins::validate),
+        )
         .with_state(herder)
 }
 

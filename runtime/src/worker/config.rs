@@ -11,7 +11,10 @@ use crate::kafka::{KafkaSettings, COMMON_CLIENT_PREFIXES};
 #[derive(Clone, Debug, PartialEq)]
 pub enum RegistryMode {
     /// The worker serves the registry on its REST port and keeps it in a Kafka topic.
-    Builtin { topic: String, replication_factor: i32 },
+    Builtin {
+        topic: String,
+        replication_factor: i32,
+    },
     /// The worker serves the registry, in memory only (quickstart, tests).
     BuiltinInMemory,
     /// Another Confluent-compatible registry.
@@ -97,7 +100,10 @@ impl WorkerConfig {
                 _ => "127.0.0.1".to_owned(),
             });
         let advertised_port = match p.i64("rest.advertised.port") {
-            0 => listen.rsplit_once(':').map(|(_, port)| port.to_owned()).unwrap_or_default(),
+            0 => listen
+                .rsplit_once(':')
+                .map(|(_, port)| port.to_owned())
+                .unwrap_or_default(),
             port => port.to_string(),
         };
         let offset_file = PathBuf::from(p.string("offset.storage.file.filename"));
@@ -107,13 +113,18 @@ impl WorkerConfig {
         });
         let registry = match p.optional_string("schema.registry.url") {
             Some(url) => RegistryMode::External { url },
-            None if p.string("schema.registry.storage").eq_ignore_ascii_case("memory") => {
+            None if p
+                .string("schema.registry.storage")
+                .eq_ignore_ascii_case("memory") =>
+            {
                 RegistryMode::BuiltinInMemory
             }
             None => RegistryMode::Builtin {
                 topic: p.string("schema.registry.topic"),
-                replication_factor: i32::try_from(p.i64("schema.registry.topic.replication.factor"))
-                    .unwrap_or(1),
+                replication_factor: i32::try_from(
+                    p.i64("schema.registry.topic.replication.factor"),
+                )
+                .unwrap_or(1),
             },
         };
         let mut kafka = KafkaSettings::new(p.list("bootstrap.servers").join(","));
@@ -142,8 +153,12 @@ impl WorkerConfig {
             listen,
             offset_file,
             connector_config_file,
-            offset_flush_interval: Duration::from_millis(p.i64("offset.flush.interval.ms").max(10) as u64),
-            task_shutdown_timeout: Duration::from_millis(p.i64("task.shutdown.graceful.timeout.ms").max(0) as u64),
+            offset_flush_interval: Duration::from_millis(
+                p.i64("offset.flush.interval.ms").max(10) as u64
+            ),
+            task_shutdown_timeout: Duration::from_millis(
+                p.i64("task.shutdown.graceful.timeout.ms").max(0) as u64,
+            ),
             converters,
             registry,
         })
@@ -152,10 +167,13 @@ impl WorkerConfig {
 
 /// `http://host:port` → `host:port`; an empty host means all interfaces.
 fn listen_address(listeners: &[String]) -> Result<String, ConfigError> {
-    let first = listeners.first().map(String::as_str).unwrap_or("http://:8083");
-    let rest = first
-        .strip_prefix("http://")
-        .ok_or_else(|| ConfigError::invalid("listeners", first, "only http:// listeners are supported"))?;
+    let first = listeners
+        .first()
+        .map(String::as_str)
+        .unwrap_or("http://:8083");
+    let rest = first.strip_prefix("http://").ok_or_else(|| {
+        ConfigError::invalid("listeners", first, "only http:// listeners are supported")
+    })?;
     let (host, port) = rest
         .rsplit_once(':')
         .ok_or_else(|| ConfigError::invalid("listeners", first, "expected http://host:port"))?;
@@ -170,15 +188,15 @@ pub fn read_config_file(path: &std::path::Path) -> Result<ConfigMap, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
         // Kafka Connect's connector JSON: {"name":…, "config":{…}} or a bare config map.
         let (name, config) = match (json.get("name"), json.get("config")) {
             (Some(n), Some(c)) => (n.as_str().map(str::to_owned), c.clone()),
             _ => (None, json),
         };
-        let mut map = json_object_to_config(&config)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut map =
+            json_object_to_config(&config).map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(n) = name {
             map.entry("name".to_owned()).or_insert(n);
         }
@@ -201,7 +219,11 @@ pub fn json_object_to_config(json: &serde_json::Value) -> Result<ConfigMap, Stri
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
                 serde_json::Value::Null => return Err(format!("configuration \"{k}\" is null")),
-                other => return Err(format!("configuration \"{k}\" must be a string, got {other}")),
+                other => {
+                    return Err(format!(
+                        "configuration \"{k}\" must be a string, got {other}"
+                    ))
+                }
             };
             Ok((k.clone(), s))
         })
@@ -215,7 +237,8 @@ pub fn parse_properties(text: &str) -> ConfigMap {
     let mut pending = String::new();
     for line in text.lines() {
         let line = line.trim_start();
-        if pending.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!')) {
+        if pending.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!'))
+        {
             continue;
         }
         if let Some(stripped) = line.strip_suffix('\\') {
@@ -239,7 +262,10 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -249,8 +275,10 @@ mod tests {
         assert_eq!(w.worker_id, "127.0.0.1:8083");
         assert_eq!(w.kafka.bootstrap_servers, "localhost:9092");
         assert!(matches!(w.registry, RegistryMode::Builtin { .. }));
-        assert_eq!(w.converters.get("value.converter").map(String::as_str),
-            Some("org.apache.kafka.connect.json.JsonConverter"));
+        assert_eq!(
+            w.converters.get("value.converter").map(String::as_str),
+            Some("org.apache.kafka.connect.json.JsonConverter")
+        );
     }
 
     #[test]
@@ -268,8 +296,14 @@ mod tests {
             ("listeners", "http://127.0.0.1:18083"),
         ]))
         .expect("parse");
-        assert_eq!(w.kafka.common.get("security.protocol").map(String::as_str), Some("SASL_SSL"));
-        assert_eq!(w.kafka.producer.get("linger.ms").map(String::as_str), Some("20"));
+        assert_eq!(
+            w.kafka.common.get("security.protocol").map(String::as_str),
+            Some("SASL_SSL")
+        );
+        assert_eq!(
+            w.kafka.producer.get("linger.ms").map(String::as_str),
+            Some("20")
+        );
         assert_eq!(w.worker_id, "127.0.0.1:18083");
     }
 
@@ -281,7 +315,8 @@ mod tests {
 
     #[test]
     fn properties_files_parse_like_java() {
-        let p = parse_properties("# c\nname=a\nurl : http://x:1\nlong=one,\\\n  two\n! bang\nempty=\n");
+        let p =
+            parse_properties("# c\nname=a\nurl : http://x:1\nlong=one,\\\n  two\n! bang\nempty=\n");
         assert_eq!(p.get("name").map(String::as_str), Some("a"));
         assert_eq!(p.get("url").map(String::as_str), Some("http://x:1"));
         assert_eq!(p.get("long").map(String::as_str), Some("one,two"));

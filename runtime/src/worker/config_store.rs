@@ -33,16 +33,21 @@ impl ConfigStore {
     }
 
     pub fn load(&self) -> Result<Vec<StoredConnector>, String> {
-        let Some(path) = &self.path else { return Ok(Vec::new()) };
+        let Some(path) = &self.path else {
+            return Ok(Vec::new());
+        };
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{}: corrupt: {e}", path.display())),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}: corrupt: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
     }
 
     pub fn save(&self, connectors: &[StoredConnector]) -> Result<(), String> {
-        let Some(path) = &self.path else { return Ok(()) };
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }

@@ -41,7 +41,9 @@ impl DeadLetterQueue {
                     .kafka
                     .producer(&prefixed(&run.config, "producer.override."))
                     .create()
-                    .map_err(|e| TaskError::fatal(format!("cannot create the dead-letter producer: {e}")))?,
+                    .map_err(|e| {
+                        TaskError::fatal(format!("cannot create the dead-letter producer: {e}"))
+                    })?,
             ),
             None => None,
         };
@@ -82,7 +84,12 @@ impl DeadLetterQueue {
         }
     }
 
-    pub(crate) async fn report_raw(&self, raw: &RawRecord, error: &TaskError, stage: &str) -> Result<(), TaskError> {
+    pub(crate) async fn report_raw(
+        &self,
+        raw: &RawRecord,
+        error: &TaskError,
+        stage: &str,
+    ) -> Result<(), TaskError> {
         if !self.tolerate {
             return Err(TaskError::fatal(format!(
                 "record {}-{}@{} failed in stage {stage}: {error}",
@@ -96,10 +103,17 @@ impl DeadLetterQueue {
         };
         let mut headers = OwnedHeaders::new();
         for (k, v) in &raw.headers {
-            headers = headers.insert(Header { key: k, value: v.as_deref() });
+            headers = headers.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
         }
         if self.context_headers {
-            let class = if error.is_retriable() { "org.apache.kafka.connect.errors.RetriableException" } else { "org.apache.kafka.connect.errors.DataException" };
+            let class = if error.is_retriable() {
+                "org.apache.kafka.connect.errors.RetriableException"
+            } else {
+                "org.apache.kafka.connect.errors.DataException"
+            };
             let fields = [
                 ("__connect.errors.topic", raw.topic.clone()),
                 ("__connect.errors.partition", raw.partition.to_string()),
@@ -111,7 +125,10 @@ impl DeadLetterQueue {
                 ("__connect.errors.exception.message", error.to_string()),
             ];
             for (k, v) in &fields {
-                headers = headers.insert(Header { key: k, value: Some(v.as_bytes()) });
+                headers = headers.insert(Header {
+                    key: k,
+                    value: Some(v.as_bytes()),
+                });
             }
         }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
@@ -125,7 +142,11 @@ impl DeadLetterQueue {
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| TaskError::retriable(format!("cannot write to the dead-letter topic {topic}: {e}")))
+            .map_err(|(e, _)| {
+                TaskError::retriable(format!(
+                    "cannot write to the dead-letter topic {topic}: {e}"
+                ))
+            })
     }
 }
 

@@ -91,7 +91,12 @@ pub struct Herder {
 }
 
 impl Herder {
-    pub fn new(env: WorkerEnv, plugins: Plugins, cluster_id: String, connector_config_file: Option<std::path::PathBuf>) -> Herder {
+    pub fn new(
+        env: WorkerEnv,
+        plugins: Plugins,
+        cluster_id: String,
+        connector_config_file: Option<std::path::PathBuf>,
+    ) -> Herder {
         Herder {
             inner: Arc::new(Inner {
                 env,
@@ -120,18 +125,23 @@ impl Herder {
     pub async fn start(&self, from_files: Vec<ConfigMap>) -> Result<(), HerderError> {
         let kept = self.inner.store.load().map_err(HerderError::Internal)?;
         for stored in kept {
-            if from_files.iter().any(|c| c.get("name") == Some(&stored.name)) {
+            if from_files
+                .iter()
+                .any(|c| c.get("name") == Some(&stored.name))
+            {
                 continue;
             }
-            if let Err(e) = self.put_config_with_target(&stored.name, stored.config, stored.target).await {
+            if let Err(e) = self
+                .put_config_with_target(&stored.name, stored.config, stored.target)
+                .await
+            {
                 warn!(connector = %stored.name, error = %e, "could not restore a connector kept from the last run");
             }
         }
         for config in from_files {
-            let name = config
-                .get("name")
-                .cloned()
-                .ok_or_else(|| HerderError::BadRequest("a connector config file has no \"name\"".into()))?;
+            let name = config.get("name").cloned().ok_or_else(|| {
+                HerderError::BadRequest("a connector config file has no \"name\"".into())
+            })?;
             self.put_config(&name, config).await?;
         }
         Ok(())
@@ -140,7 +150,9 @@ impl Herder {
     pub fn server_info(&self) -> ServerInfo {
         ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: option_env!("TRIBUTARY_GIT_COMMIT").unwrap_or("unknown").to_owned(),
+            commit: option_env!("TRIBUTARY_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .to_owned(),
             kafka_cluster_id: self.inner.cluster_id.clone(),
         }
     }
@@ -150,15 +162,25 @@ impl Herder {
     }
 
     /// `POST /connectors`: 409 when it exists.
-    pub async fn create(&self, name: &str, config: ConfigMap) -> Result<ConnectorInfo, HerderError> {
+    pub async fn create(
+        &self,
+        name: &str,
+        config: ConfigMap,
+    ) -> Result<ConnectorInfo, HerderError> {
         if self.inner.connectors.lock().await.contains_key(name) {
-            return Err(HerderError::Conflict(format!("Connector {name} already exists")));
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
         }
         self.put_config(name, config).await.map(|(_, info)| info)
     }
 
     /// `PUT /connectors/{name}/config`: creates (true) or reconfigures (false).
-    pub async fn put_config(&self, name: &str, config: ConfigMap) -> Result<(bool, ConnectorInfo), HerderError> {
+    pub async fn put_config(
+        &self,
+        name: &str,
+        config: ConfigMap,
+    ) -> Result<(bool, ConnectorInfo), HerderError> {
         let target = {
             let map = self.inner.connectors.lock().await;
             map.get(name).map_or(TargetState::Started, |e| e.target)
@@ -258,9 +280,20 @@ impl Herder {
                 return;
             }
         }
-        let target = if entry.target == TargetState::Paused { Target::Paused } else { Target::Running };
+        let target = if entry.target == TargetState::Paused {
+            Target::Paused
+        } else {
+            Target::Running
+        };
         for (id, task_config) in entry.task_configs.iter().enumerate() {
-            let slot = self.spawn_task(name, id as u32, task_config, &entry.config, entry.plugin.as_ref(), target);
+            let slot = self.spawn_task(
+                name,
+                id as u32,
+                task_config,
+                &entry.config,
+                entry.plugin.as_ref(),
+                target,
+            );
             entry.tasks.push(slot);
         }
     }
@@ -308,20 +341,33 @@ impl Herder {
                 }
             },
         };
-        TaskSlot { status, target: tx, join }
+        TaskSlot {
+            status,
+            target: tx,
+            join,
+        }
     }
 
     fn persist(&self, map: &BTreeMap<String, Entry>) -> Result<(), HerderError> {
         let stored: Vec<StoredConnector> = map
             .iter()
-            .map(|(name, e)| StoredConnector { name: name.clone(), config: e.config.clone(), target: e.target })
+            .map(|(name, e)| StoredConnector {
+                name: name.clone(),
+                config: e.config.clone(),
+                target: e.target,
+            })
             .collect();
-        self.inner.store.save(&stored).map_err(HerderError::Internal)
+        self.inner
+            .store
+            .save(&stored)
+            .map_err(HerderError::Internal)
     }
 
     pub async fn info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok(info_of(name, entry))
     }
 
@@ -332,7 +378,9 @@ impl Herder {
 
     pub async fn delete(&self, name: &str) -> Result<(), HerderError> {
         let mut map = self.inner.connectors.lock().await;
-        let mut entry = map.remove(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let mut entry = map
+            .remove(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         stop_tasks(&mut entry, self.inner.env.task_shutdown_timeout).await;
         self.persist(&map)?;
         info!(connector = %name, "connector deleted");
@@ -341,7 +389,9 @@ impl Herder {
 
     pub async fn status(&self, name: &str) -> Result<ConnectorStatus, HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok(self.status_of(name, entry))
     }
 
@@ -362,7 +412,12 @@ impl Herder {
             .collect();
         ConnectorStatus {
             name: name.to_owned(),
-            connector: ConnectorState { state, worker_id, version, trace },
+            connector: ConnectorState {
+                state,
+                worker_id,
+                version,
+                trace,
+            },
             tasks,
             connector_type: entry.plugin.connector_type(),
         }
@@ -370,17 +425,25 @@ impl Herder {
 
     pub async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
-        let slot = entry
-            .tasks
-            .get(task as usize)
-            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {name}-{task}")))?;
-        Ok(task_state(task, slot, &self.inner.env.worker_id, entry.plugin.version()))
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let slot = entry.tasks.get(task as usize).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for task {name}-{task}"))
+        })?;
+        Ok(task_state(
+            task,
+            slot,
+            &self.inner.env.worker_id,
+            entry.plugin.version(),
+        ))
     }
 
     pub async fn tasks(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok(entry
             .task_configs
             .iter()
@@ -388,9 +451,15 @@ impl Herder {
             .map(|(i, c)| {
                 let mut config = entry.config.clone();
                 config.extend(c.iter().map(|(k, v)| (k.clone(), v.clone())));
-                config.insert("task.class".to_owned(), format!("{}Task", entry.plugin.class().trim_end_matches("Connector")));
+                config.insert(
+                    "task.class".to_owned(),
+                    format!("{}Task", entry.plugin.class().trim_end_matches("Connector")),
+                );
                 TaskInfo {
-                    id: TaskId { connector: name.to_owned(), task: i as u32 },
+                    id: TaskId {
+                        connector: name.to_owned(),
+                        task: i as u32,
+                    },
                     config: redacted_map(&config),
                 }
             })
@@ -399,15 +468,24 @@ impl Herder {
 
     pub async fn topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok(entry.plugin.topics(&entry.config))
     }
 
     /// `POST /connectors/{name}/restart`: with `include_tasks`, restarts the tasks (only the
     /// failed ones with `only_failed`) and answers the status with them RESTARTING.
-    pub async fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<Option<ConnectorStatus>, HerderError> {
+    pub async fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStatus>, HerderError> {
         let mut map = self.inner.connectors.lock().await;
-        let entry = map.get_mut(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         let connector_failed = entry.connector_failure.is_some();
         if !include_tasks {
             // Only the connector itself restarts; for us that matters only when it failed.
@@ -448,20 +526,39 @@ impl Herder {
 
     pub async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
         let mut map = self.inner.connectors.lock().await;
-        let entry = map.get_mut(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         if task as usize >= entry.tasks.len() {
-            return Err(HerderError::NotFound(format!("Task {name}-{task} not found")));
+            return Err(HerderError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
         }
         self.restart_slot(name, entry, task).await;
         Ok(())
     }
 
     async fn restart_slot(&self, name: &str, entry: &mut Entry, id: u32) {
-        let Some(slot) = entry.tasks.get_mut(id as usize) else { return };
+        let Some(slot) = entry.tasks.get_mut(id as usize) else {
+            return;
+        };
         stop_slot(slot, self.inner.env.task_shutdown_timeout).await;
-        let Some(task_config) = entry.task_configs.get(id as usize) else { return };
-        let target = if entry.target == TargetState::Paused { Target::Paused } else { Target::Running };
-        let fresh = self.spawn_task(name, id, task_config, &entry.config, entry.plugin.as_ref(), target);
+        let Some(task_config) = entry.task_configs.get(id as usize) else {
+            return;
+        };
+        let target = if entry.target == TargetState::Paused {
+            Target::Paused
+        } else {
+            Target::Running
+        };
+        let fresh = self.spawn_task(
+            name,
+            id,
+            task_config,
+            &entry.config,
+            entry.plugin.as_ref(),
+            target,
+        );
         entry.tasks[id as usize] = fresh;
         info!(connector = %name, task = id, "task restarted");
     }
@@ -480,7 +577,9 @@ impl Herder {
 
     async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
         let mut map = self.inner.connectors.lock().await;
-        let entry = map.get_mut(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         let previous = entry.target;
         entry.target = target;
         match (previous, target) {
@@ -491,7 +590,11 @@ impl Herder {
             }
             (TargetState::Stopped, _) => self.start_tasks(name, entry),
             (_, t) => {
-                let signal = if t == TargetState::Paused { Target::Paused } else { Target::Running };
+                let signal = if t == TargetState::Paused {
+                    Target::Paused
+                } else {
+                    Target::Running
+                };
                 for slot in &entry.tasks {
                     let _ = slot.target.send(signal);
                 }
@@ -503,9 +606,14 @@ impl Herder {
     }
 
     /// Whether the connector is STOPPED (offsets may then be changed).
-    pub(crate) async fn require_stopped(&self, name: &str) -> Result<(Arc<dyn Connector>, ConfigMap), HerderError> {
+    pub(crate) async fn require_stopped(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<dyn Connector>, ConfigMap), HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         if entry.target != TargetState::Stopped {
             return Err(HerderError::BadRequest(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
@@ -514,9 +622,14 @@ impl Herder {
         Ok((entry.plugin.clone(), entry.config.clone()))
     }
 
-    pub(crate) async fn plugin_and_config(&self, name: &str) -> Result<(Arc<dyn Connector>, ConfigMap), HerderError> {
+    pub(crate) async fn plugin_and_config(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<dyn Connector>, ConfigMap), HerderError> {
         let map = self.inner.connectors.lock().await;
-        let entry = map.get(name).ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = map
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok((entry.plugin.clone(), entry.config.clone()))
     }
 
@@ -526,9 +639,16 @@ impl Herder {
             .plugins
             .all()
             .iter()
-            .map(|p| PluginInfo { class: p.class().to_owned(), connector_type: p.connector_type(), version: p.version().to_owned() })
+            .map(|p| PluginInfo {
+                class: p.class().to_owned(),
+                connector_type: p.connector_type(),
+                version: p.version().to_owned(),
+            })
             .collect();
-        out.sort_by(|a, b| (a.connector_type == ConnectorType::Source, &a.class).cmp(&(b.connector_type == ConnectorType::Source, &b.class)));
+        out.sort_by(|a, b| {
+            (a.connector_type == ConnectorType::Source, &a.class)
+                .cmp(&(b.connector_type == ConnectorType::Source, &b.class))
+        });
         out
     }
 
@@ -545,13 +665,24 @@ impl Herder {
         let own = p.config_def();
         let common = Plugins::full_config_def(p.as_ref());
         // The plugin's own keys first, then the common ones, as Kafka Connect lists them.
-        let mut keys: Vec<serde_json::Value> = own.keys.iter().map(|k| k.definition_json()).collect();
-        keys.extend(common.keys.iter().filter(|k| own.key(k.name).is_none()).map(|k| k.definition_json()));
+        let mut keys: Vec<serde_json::Value> =
+            own.keys.iter().map(|k| k.definition_json()).collect();
+        keys.extend(
+            common
+                .keys
+                .iter()
+                .filter(|k| own.key(k.name).is_none())
+                .map(|k| k.definition_json()),
+        );
         Ok(keys)
     }
 
     /// `PUT /connector-plugins/{plugin}/config/validate`.
-    pub fn validate(&self, plugin: &str, config: &ConfigMap) -> Result<serde_json::Value, HerderError> {
+    pub fn validate(
+        &self,
+        plugin: &str,
+        config: &ConfigMap,
+    ) -> Result<serde_json::Value, HerderError> {
         let p = match config.get("connector.class") {
             Some(class) => self.plugin_named(class)?,
             None => self.plugin_named(plugin)?,
@@ -602,7 +733,10 @@ fn info_of(name: &str, entry: &Entry) -> ConnectorInfo {
         name: name.to_owned(),
         config: redacted_map(&entry.config),
         tasks: (0..entry.task_configs.len())
-            .map(|t| TaskId { connector: name.to_owned(), task: t as u32 })
+            .map(|t| TaskId {
+                connector: name.to_owned(),
+                task: t as u32,
+            })
             .collect(),
         connector_type: entry.plugin.connector_type(),
     }
@@ -632,7 +766,10 @@ async fn stop_slot(slot: &mut TaskSlot, timeout: Duration) {
     let _ = slot.target.send(Target::Stopped);
     if let Some(join) = slot.join.take() {
         let abort = join.abort_handle();
-        if tokio::time::timeout(timeout + Duration::from_secs(5), join).await.is_err() {
+        if tokio::time::timeout(timeout + Duration::from_secs(5), join)
+            .await
+            .is_err()
+        {
             warn!("a task did not stop in time and was abandoned");
             abort.abort();
         }
@@ -641,10 +778,14 @@ async fn stop_slot(slot: &mut TaskSlot, timeout: Duration) {
 
 fn validate_name(name: &str) -> Result<(), HerderError> {
     if name.trim().is_empty() {
-        return Err(HerderError::BadRequest("Connector name cannot be empty".into()));
+        return Err(HerderError::BadRequest(
+            "Connector name cannot be empty".into(),
+        ));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err(HerderError::BadRequest("Connector name cannot contain ISO control characters".into()));
+        return Err(HerderError::BadRequest(
+            "Connector name cannot contain ISO control characters".into(),
+        ));
     }
     Ok(())
 }

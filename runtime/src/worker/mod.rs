@@ -13,7 +13,9 @@ mod standalone;
 mod status;
 mod task_env;
 
-pub use config::{json_object_to_config, parse_properties, read_config_file, RegistryMode, WorkerConfig};
+pub use config::{
+    json_object_to_config, parse_properties, read_config_file, RegistryMode, WorkerConfig,
+};
 pub use error::HerderError;
 pub use herder::{ConnectorInfo, Herder, PluginInfo, ServerInfo, TaskInfo};
 pub use sink_runner::group_id;

@@ -49,7 +49,12 @@ impl Herder {
         let list = body
             .get("offsets")
             .and_then(Json::as_array)
-            .ok_or_else(|| HerderError::BadRequest("The body must be {\"offsets\": [{\"partition\": {…}, \"offset\": {…}}]}".into()))?;
+            .ok_or_else(|| {
+                HerderError::BadRequest(
+                    "The body must be {\"offsets\": [{\"partition\": {…}, \"offset\": {…}}]}"
+                        .into(),
+                )
+            })?;
         match plugin.connector_type() {
             ConnectorType::Source => {
                 let mut puts: Vec<(SourcePartition, Option<SourceOffset>)> = Vec::new();
@@ -58,33 +63,56 @@ impl Herder {
                         .get("partition")
                         .and_then(Json::as_object)
                         .cloned()
-                        .ok_or_else(|| HerderError::BadRequest("Every entry needs a \"partition\" object".into()))?;
+                        .ok_or_else(|| {
+                            HerderError::BadRequest(
+                                "Every entry needs a \"partition\" object".into(),
+                            )
+                        })?;
                     let offset = match item.get("offset") {
                         None | Some(Json::Null) => None,
                         Some(Json::Object(o)) => Some(o.clone()),
-                        Some(other) => return Err(HerderError::BadRequest(format!("\"offset\" must be an object or null, got {other}"))),
+                        Some(other) => {
+                            return Err(HerderError::BadRequest(format!(
+                                "\"offset\" must be an object or null, got {other}"
+                            )))
+                        }
                     };
                     puts.push((partition, offset));
                 }
-                self.env().offsets.put(name, &puts).await.map_err(|e| HerderError::Internal(e.to_string()))?;
+                self.env()
+                    .offsets
+                    .put(name, &puts)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
             }
             ConnectorType::Sink => {
                 let mut tpl = TopicPartitionList::new();
                 for item in list {
                     let p = item.get("partition");
                     let topic = p.and_then(|p| p.get("kafka_topic")).and_then(Json::as_str);
-                    let partition = p.and_then(|p| p.get("kafka_partition")).and_then(Json::as_i64);
+                    let partition = p
+                        .and_then(|p| p.get("kafka_partition"))
+                        .and_then(Json::as_i64);
                     let (Some(topic), Some(partition)) = (topic, partition) else {
                         return Err(HerderError::BadRequest("Sink offsets need \"partition\": {\"kafka_topic\": …, \"kafka_partition\": …}".into()));
                     };
-                    let offset = item.get("offset").and_then(|o| o.get("kafka_offset")).and_then(Json::as_i64);
+                    let offset = item
+                        .get("offset")
+                        .and_then(|o| o.get("kafka_offset"))
+                        .and_then(Json::as_i64);
                     let offset = offset.map_or(Offset::Beginning, Offset::Offset);
                     tpl.add_partition_offset(topic, partition as i32, offset)
                         .map_err(|e| HerderError::BadRequest(e.to_string()))?;
                 }
                 let consumer = self.group_consumer(name)?;
-                tokio::task::block_in_place(|| consumer.commit(&tpl, CommitMode::Sync))
-                    .map_err(|e| HerderError::Internal(format!("could not commit the offsets of group {}: {e}", group_id(name))))?;
+                tokio::task::block_in_place(|| consumer.commit(&tpl, CommitMode::Sync)).map_err(
+                    |e| {
+                        HerderError::Internal(format!(
+                            "could not commit the offsets of group {}: {e}",
+                            group_id(name)
+                        ))
+                    },
+                )?;
             }
         }
         Ok(json!({"message": "The offsets for this connector have been altered successfully"}))
@@ -95,7 +123,11 @@ impl Herder {
         let (plugin, _) = self.require_stopped(name).await?;
         match plugin.connector_type() {
             ConnectorType::Source => {
-                self.env().offsets.reset(name).await.map_err(|e| HerderError::Internal(e.to_string()))?;
+                self.env()
+                    .offsets
+                    .reset(name)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
             }
             ConnectorType::Sink => {
                 let admin: AdminClient<DefaultClientContext> = self
@@ -106,13 +138,20 @@ impl Herder {
                     .map_err(|e| HerderError::Internal(e.to_string()))?;
                 let group = group_id(name);
                 let results = admin
-                    .delete_groups(&[group.as_str()], &AdminOptions::new().operation_timeout(Some(TIMEOUT)))
+                    .delete_groups(
+                        &[group.as_str()],
+                        &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+                    )
                     .await
-                    .map_err(|e| HerderError::Internal(format!("could not delete group {group}: {e}")))?;
+                    .map_err(|e| {
+                        HerderError::Internal(format!("could not delete group {group}: {e}"))
+                    })?;
                 for r in results {
                     if let Err((g, code)) = r {
                         if code != rdkafka::types::RDKafkaErrorCode::GroupIdNotFound {
-                            return Err(HerderError::Internal(format!("could not delete group {g}: {code}")));
+                            return Err(HerderError::Internal(format!(
+                                "could not delete group {g}: {code}"
+                            )));
                         }
                     }
                 }
@@ -130,25 +169,42 @@ impl Herder {
     }
 
     /// Committed offsets of the sink's group for the topics it reads.
-    async fn sink_committed(&self, name: &str, config: &ConfigMap) -> Result<Vec<(String, i32, i64)>, HerderError> {
+    async fn sink_committed(
+        &self,
+        name: &str,
+        config: &ConfigMap,
+    ) -> Result<Vec<(String, i32, i64)>, HerderError> {
         let consumer = self.group_consumer(name)?;
         let topics: BTreeSet<String> = config
             .get("topics")
-            .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         tokio::task::block_in_place(|| {
             let metadata = consumer
                 .fetch_metadata(None, TIMEOUT)
                 .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
             let mut tpl = TopicPartitionList::new();
-            for t in metadata.topics().iter().filter(|t| topics.contains(t.name())) {
+            for t in metadata
+                .topics()
+                .iter()
+                .filter(|t| topics.contains(t.name()))
+            {
                 for p in t.partitions() {
                     tpl.add_partition(t.name(), p.id());
                 }
             }
-            let committed = consumer
-                .committed_offsets(tpl, TIMEOUT)
-                .map_err(|e| HerderError::Internal(format!("cannot read the committed offsets of {}: {e}", group_id(name))))?;
+            let committed = consumer.committed_offsets(tpl, TIMEOUT).map_err(|e| {
+                HerderError::Internal(format!(
+                    "cannot read the committed offsets of {}: {e}",
+                    group_id(name)
+                ))
+            })?;
             Ok(committed
                 .elements()
                 .iter()

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{info, warn};
@@ -110,11 +112,17 @@ pub(crate) struct SinkRunner {
     run: TaskRun,
     task: Box<dyn SinkTask>,
     io: SinkIo,
+    /// Offsets flushed to the sink but not yet committed (a commit failed during a
+    /// rebalance): retried until they are, so the group's position never lags what the sink has.
+    uncommitted: BTreeMap<(String, i32), i64>,
 }
 
 impl SinkRunner {
     pub(crate) fn new(run: TaskRun, task: Box<dyn SinkTask>) -> Result<SinkRunner, TaskError> {
-        let conv = |side| run.converter(side).map_err(|e| TaskError::fatal(e.to_string()));
+        let conv = |side| {
+            run.converter(side)
+                .map_err(|e| TaskError::fatal(e.to_string()))
+        };
         let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
         let chain = ProcessorChain::from_config(&run.config)?;
         let overrides = prefixed(&run.config, "consumer.override.");
@@ -123,9 +131,15 @@ impl SinkRunner {
             .and_then(|v| v.parse().ok())
             .unwrap_or(500usize)
             .max(1);
-        let mut client = run.env.kafka.consumer(&group_id(&run.connector), &overrides);
+        let mut client = run
+            .env
+            .kafka
+            .consumer(&group_id(&run.connector), &overrides);
         client.remove("max.poll.records");
-        client.set("client.id", format!("connector-consumer-{}-{}", run.connector, run.task_id));
+        client.set(
+            "client.id",
+            format!("connector-consumer-{}-{}", run.connector, run.task_id),
+        );
         let consumer: StreamConsumer<GroupContext> = client
             .create_with_context(GroupContext::default())
             .map_err(|e| TaskError::fatal(format!("cannot create Kafka consumer: {e}")))?;
@@ -139,13 +153,25 @@ impl SinkRunner {
         Ok(SinkRunner {
             run,
             task,
-            io: SinkIo { consumer, key, value, chain, dlq, max_batch, connector },
+            uncommitted: BTreeMap::new(),
+            io: SinkIo {
+                consumer,
+                key,
+                value,
+                chain,
+                dlq,
+                max_batch,
+                connector,
+            },
         })
     }
 
     pub(crate) async fn run(mut self) {
         let name = format!("{}-{}", self.run.connector, self.run.task_id);
         let result = self.run_inner().await;
+        if !self.uncommitted.is_empty() {
+            self.commit();
+        }
         self.task.stop().await;
         self.io.consumer.unsubscribe();
         match result {
@@ -186,6 +212,9 @@ impl SinkRunner {
             let batch = self.io.next_batch().await?;
             self.handle_rebalances().await?;
             if paused || batch.is_empty() {
+                if !self.uncommitted.is_empty() {
+                    self.commit();
+                }
                 continue;
             }
             self.deliver(batch).await?;
@@ -198,12 +227,24 @@ impl SinkRunner {
             .consumer
             .assignment()
             .map_err(|e| TaskError::fatal(format!("cannot read the assignment: {e}")))?;
-        let r = if pause { self.io.consumer.pause(&assignment) } else { self.io.consumer.resume(&assignment) };
+        let r = if pause {
+            self.io.consumer.pause(&assignment)
+        } else {
+            self.io.consumer.resume(&assignment)
+        };
         r.map_err(|e| TaskError::fatal(format!("cannot pause/resume consumption: {e}")))
     }
 
     async fn handle_rebalances(&mut self) -> Result<(), TaskError> {
-        let events = std::mem::take(&mut *self.io.consumer.context().events.lock().map_err(|_| TaskError::fatal("rebalance lock poisoned"))?);
+        let events = std::mem::take(
+            &mut *self
+                .io
+                .consumer
+                .context()
+                .events
+                .lock()
+                .map_err(|_| TaskError::fatal("rebalance lock poisoned"))?,
+        );
         for event in events {
             match event {
                 RebalanceEvent::Assigned(tps) => {
@@ -212,11 +253,25 @@ impl SinkRunner {
                     for (tp, offset) in seeks {
                         self.io
                             .consumer
-                            .seek(&tp.topic, tp.partition, Offset::Offset(offset), Duration::from_secs(10))
-                            .map_err(|e| TaskError::fatal(format!("cannot seek {}-{} to {offset}: {e}", tp.topic, tp.partition)))?;
+                            .seek(
+                                &tp.topic,
+                                tp.partition,
+                                Offset::Offset(offset),
+                                Duration::from_secs(10),
+                            )
+                            .map_err(|e| {
+                                TaskError::fatal(format!(
+                                    "cannot seek {}-{} to {offset}: {e}",
+                                    tp.topic, tp.partition
+                                ))
+                            })?;
                     }
                 }
                 RebalanceEvent::Revoked(tps) => {
+                    // The new owner resumes from the group's committed offsets.
+                    self.uncommitted.retain(|(t, p), _| {
+                        !tps.iter().any(|tp| &tp.topic == t && tp.partition == *p)
+                    });
                     info!(connector = %self.run.connector, task = self.run.task_id, partitions = ?tps, "partitions revoked");
                     self.task.close(&tps).await?;
                 }
@@ -260,21 +315,27 @@ impl SinkRunner {
             }
         }
         self.run.status.progress.clear();
-        self.commit(&next_offsets)
+        self.uncommitted.extend(next_offsets);
+        self.commit();
+        Ok(())
     }
 
-    fn commit(&self, next_offsets: &BTreeMap<(String, i32), i64>) -> Result<(), TaskError> {
+    /// Commits every flushed offset not committed yet. A failure is not data loss (the records
+    /// would be delivered again and sinks apply them idempotently); it happens when a rebalance
+    /// is in progress, and the offsets are retried on the next round.
+    fn commit(&mut self) {
         let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in next_offsets {
-            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| TaskError::fatal(format!("bad offset {topic}-{partition}@{offset}: {e}")))?;
+        for ((topic, partition), offset) in &self.uncommitted {
+            if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
+                warn!(connector = %self.run.connector, %topic, partition, offset, error = %e, "cannot commit this offset");
+            }
         }
-        // A failed commit is not data loss: the batch is delivered again after a restart and
-        // sinks apply it idempotently. It happens when a rebalance took the partitions away.
-        if let Err(e) = tokio::task::block_in_place(|| self.io.consumer.commit(&tpl, CommitMode::Sync)) {
-            warn!(connector = %self.run.connector, error = %e, "offset commit failed; the batch may be delivered again");
+        match tokio::task::block_in_place(|| self.io.consumer.commit(&tpl, CommitMode::Sync)) {
+            Ok(()) => self.uncommitted.clear(),
+            Err(e) => {
+                warn!(connector = %self.run.connector, error = %e, "offset commit failed; retrying on the next round");
+            }
         }
-        Ok(())
     }
 }
 
@@ -319,20 +380,34 @@ impl SinkIo {
             headers: raw.headers.clone(),
         })
     }
-
 }
 
 /// `topics` or `topics.regex` (librdkafka reads a leading `^` as a regex subscription).
 fn subscription(config: &crate::config::ConfigMap) -> Result<Vec<String>, TaskError> {
     let topics: Vec<String> = config
         .get("topics")
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
-    let regex = config.get("topics.regex").map(|r| r.trim()).filter(|r| !r.is_empty());
+    let regex = config
+        .get("topics.regex")
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty());
     match (topics.is_empty(), regex) {
         (false, None) => Ok(topics),
-        (true, Some(r)) => Ok(vec![if r.starts_with('^') { r.to_owned() } else { format!("^{r}") }]),
-        (false, Some(_)) => Err(TaskError::fatal("'topics' and 'topics.regex' are mutually exclusive")),
+        (true, Some(r)) => Ok(vec![if r.starts_with('^') {
+            r.to_owned()
+        } else {
+            format!("^{r}")
+        }]),
+        (false, Some(_)) => Err(TaskError::fatal(
+            "'topics' and 'topics.regex' are mutually exclusive",
+        )),
         (true, None) => Err(TaskError::fatal("a sink needs 'topics' or 'topics.regex'")),
     }
 }

@@ -57,7 +57,11 @@ struct TopicCreator {
 
 impl TopicCreator {
     fn new(run: &TaskRun) -> Result<TopicCreator, TaskError> {
-        let get = |k: &str| run.config.get(&format!("topic.creation.default.{k}")).and_then(|v| v.trim().parse::<i32>().ok());
+        let get = |k: &str| {
+            run.config
+                .get(&format!("topic.creation.default.{k}"))
+                .and_then(|v| v.trim().parse::<i32>().ok())
+        };
         let (partitions, replication_factor) = (get("partitions"), get("replication.factor"));
         let admin = match (partitions, replication_factor) {
             (Some(_), _) | (_, Some(_)) => Some(
@@ -65,7 +69,9 @@ impl TopicCreator {
                     .kafka
                     .admin(&prefixed(&run.config, "admin.override."))
                     .create()
-                    .map_err(|e| TaskError::fatal(format!("cannot create Kafka admin client: {e}")))?,
+                    .map_err(|e| {
+                        TaskError::fatal(format!("cannot create Kafka admin client: {e}"))
+                    })?,
             ),
             _ => None,
         };
@@ -82,16 +88,25 @@ impl TopicCreator {
             return Ok(());
         }
         if let Some(admin) = &self.admin {
-            create_topics(admin, &[topic.to_owned()], self.partitions, self.replication_factor, &[])
-                .await
-                .map_err(|e| TaskError::retriable(format!("cannot create topic {topic}: {e}")))?;
+            create_topics(
+                admin,
+                &[topic.to_owned()],
+                self.partitions,
+                self.replication_factor,
+                &[],
+            )
+            .await
+            .map_err(|e| TaskError::retriable(format!("cannot create topic {topic}: {e}")))?;
         }
         self.known.insert(topic.to_owned());
         Ok(())
     }
 }
 
-pub(crate) fn prefixed(config: &crate::config::ConfigMap, prefix: &str) -> crate::config::ConfigMap {
+pub(crate) fn prefixed(
+    config: &crate::config::ConfigMap,
+    prefix: &str,
+) -> crate::config::ConfigMap {
     config
         .iter()
         .filter_map(|(k, v)| k.strip_prefix(prefix).map(|r| (r.to_owned(), v.clone())))
@@ -114,7 +129,10 @@ pub(crate) struct SourceRunner {
 
 impl SourceRunner {
     pub(crate) fn new(run: TaskRun, task: Box<dyn SourceTask>) -> Result<SourceRunner, TaskError> {
-        let conv = |side| run.converter(side).map_err(|e| TaskError::fatal(e.to_string()));
+        let conv = |side| {
+            run.converter(side)
+                .map_err(|e| TaskError::fatal(e.to_string()))
+        };
         let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
         let chain = ProcessorChain::from_config(&run.config)?;
         let producer: FutureProducer = run
@@ -210,7 +228,10 @@ impl SourceRunner {
         self.topics.ensure(&record.topic).await?;
         let converted = async {
             let key = self.key.from_connect(&record.topic, &record.key).await?;
-            let value = self.value.from_connect(&record.topic, &record.value).await?;
+            let value = self
+                .value
+                .from_connect(&record.topic, &record.value)
+                .await?;
             Ok::<_, crate::convert::ConvertError>((key, value))
         }
         .await;
@@ -224,10 +245,14 @@ impl SourceRunner {
         };
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for (k, v) in &record.headers {
-            headers = headers.insert(Header { key: k, value: v.as_deref() });
+            headers = headers.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
         }
         loop {
-            let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&record.topic).headers(headers.clone());
+            let mut fr: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(&record.topic).headers(headers.clone());
             if let Some(k) = key.as_deref() {
                 fr = fr.key(k);
             }
@@ -261,7 +286,10 @@ impl SourceRunner {
                     }
                 }
                 Err((e, _)) => {
-                    return Err(TaskError::fatal(format!("cannot send to topic {}: {e}", record.topic)))
+                    return Err(TaskError::fatal(format!(
+                        "cannot send to topic {}: {e}",
+                        record.topic
+                    )))
                 }
             }
         }
@@ -279,14 +307,25 @@ impl SourceRunner {
                 (&mut front.delivery).now_or_never()
             };
             let Some(outcome) = outcome else { break };
-            let done = self.in_flight.pop_front().ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
+            let done = self
+                .in_flight
+                .pop_front()
+                .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
             match outcome {
                 Ok(Ok(_)) => {
                     let key = serde_json::to_string(&done.partition).unwrap_or_default();
                     self.acked.insert(key, (done.partition, done.offset));
                 }
-                Ok(Err((e, _))) => return Err(TaskError::fatal(format!("Kafka did not accept a record: {e}"))),
-                Err(_) => return Err(TaskError::fatal("the producer dropped a record without an answer")),
+                Ok(Err((e, _))) => {
+                    return Err(TaskError::fatal(format!(
+                        "Kafka did not accept a record: {e}"
+                    )))
+                }
+                Err(_) => {
+                    return Err(TaskError::fatal(
+                        "the producer dropped a record without an answer",
+                    ))
+                }
             }
         }
         Ok(())
@@ -298,9 +337,12 @@ impl SourceRunner {
         if self.acked.is_empty() {
             return Ok(());
         }
-        let offsets: Vec<(SourcePartition, SourceOffset)> = std::mem::take(&mut self.acked).into_values().collect();
-        let puts: Vec<(SourcePartition, Option<SourceOffset>)> =
-            offsets.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
+        let offsets: Vec<(SourcePartition, SourceOffset)> =
+            std::mem::take(&mut self.acked).into_values().collect();
+        let puts: Vec<(SourcePartition, Option<SourceOffset>)> = offsets
+            .iter()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
         self.run
             .env
             .offsets
@@ -312,7 +354,12 @@ impl SourceRunner {
 
     /// Waits for every record sent (bounded by the shutdown timeout) and stores their offsets.
     async fn drain_and_commit(&mut self) -> Result<(), TaskError> {
-        let deadline = Instant::now() + self.run.env.task_shutdown_timeout.max(Duration::from_secs(1));
+        let deadline = Instant::now()
+            + self
+                .run
+                .env
+                .task_shutdown_timeout
+                .max(Duration::from_secs(1));
         while !self.in_flight.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {

@@ -25,7 +25,10 @@ pub enum StartError {
     #[error("cannot open the offset store: {0}")]
     Offsets(#[from] crate::offsets::OffsetError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot start the built-in schema registry: {0}")]
     Registry(String),
     #[error("cannot start the connectors: {0}")]
@@ -44,14 +47,22 @@ pub struct Standalone {
 }
 
 impl Standalone {
-    pub async fn start(config: WorkerConfig, plugins: Plugins, connectors: Vec<ConfigMap>) -> Result<Standalone, StartError> {
+    pub async fn start(
+        config: WorkerConfig,
+        plugins: Plugins,
+        connectors: Vec<ConfigMap>,
+    ) -> Result<Standalone, StartError> {
         let offsets = Arc::new(FileOffsetStore::open(&config.offset_file)?);
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
-        let rest_addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
+            .map_err(|source| StartError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        let rest_addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen.clone(),
+            source,
+        })?;
         // With port 0 the worker id and registry URL use the port actually bound.
         let worker_id = match config.worker_id.rsplit_once(':') {
             Some((host, "0")) => format!("{host}:{}", rest_addr.port()),
@@ -60,11 +71,23 @@ impl Standalone {
         let local_url = format!("http://{worker_id}");
         let (registry, registry_url) = match &config.registry {
             RegistryMode::External { url } => (None, Some(url.clone())),
-            RegistryMode::BuiltinInMemory => (Some(SchemaRegistry::in_memory()), Some(local_url.clone())),
-            RegistryMode::Builtin { topic, replication_factor } => {
-                let mut client: std::collections::HashMap<String, String> =
-                    config.kafka.common.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                client.insert("bootstrap.servers".into(), config.kafka.bootstrap_servers.clone());
+            RegistryMode::BuiltinInMemory => {
+                (Some(SchemaRegistry::in_memory()), Some(local_url.clone()))
+            }
+            RegistryMode::Builtin {
+                topic,
+                replication_factor,
+            } => {
+                let mut client: std::collections::HashMap<String, String> = config
+                    .kafka
+                    .common
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                client.insert(
+                    "bootstrap.servers".into(),
+                    config.kafka.bootstrap_servers.clone(),
+                );
                 let reg = SchemaRegistry::with_kafka_log(&client, topic, *replication_factor)
                     .await
                     .map_err(|e| StartError::Registry(e.to_string()))?;
@@ -81,7 +104,12 @@ impl Standalone {
             registry_url: registry_url.clone(),
             converters: config.converters.clone(),
         };
-        let herder = Herder::new(env, plugins, cluster_id, config.connector_config_file.clone());
+        let herder = Herder::new(
+            env,
+            plugins,
+            cluster_id,
+            config.connector_config_file.clone(),
+        );
         let mut app = crate::rest::router(herder.clone());
         if let Some(reg) = registry {
             app = app.merge(registry::router(reg));
@@ -92,20 +120,32 @@ impl Standalone {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 warn!(error = %e, "REST server stopped with an error");
             }
         });
         info!(%rest_addr, %worker_id, registry = ?registry_url, "worker listening");
         herder.start(connectors).await?;
-        Ok(Standalone { herder, rest_addr, registry_url, server, stop_server })
+        Ok(Standalone {
+            herder,
+            rest_addr,
+            registry_url,
+            server,
+            stop_server,
+        })
     }
 
     /// Stops every task cleanly (flush, offsets), then the REST server.
     pub async fn shutdown(self) {
         self.herder.shutdown().await;
         let _ = self.stop_server.send(());
-        if tokio::time::timeout(Duration::from_secs(5), self.server).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.server)
+            .await
+            .is_err()
+        {
             warn!("REST server did not stop within 5 s");
         }
     }

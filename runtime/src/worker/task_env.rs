@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::status::StatusCell;
 use crate::config::ConfigMap;
-use crate::convert::{self, Converter, ConvertError, Side};
+use crate::convert::{self, ConvertError, Converter, Side};
 use crate::kafka::KafkaSettings;
 use crate::offsets::OffsetStore;
 
@@ -55,7 +55,11 @@ impl TaskRun {
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if self.config.get(prefix).is_some_and(|c| !c.trim().is_empty()) {
+        if self
+            .config
+            .get(prefix)
+            .is_some_and(|c| !c.trim().is_empty())
+        {
             // A connector naming its own converter does not inherit the worker's settings for
             // another converter class.
             merged.clear();

@@ -16,27 +16,57 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// Encodes with our encoder, decodes with apache-avro using the translated schema, checks the
 /// re-encoding by apache-avro is byte-identical, and returns (bytes, apache value, Connect value
 /// read back through the schema derived from the registered text).
-fn round_trip(schema: &SchemaRef, value: &Value) -> Result<(Vec<u8>, Avro, Value), Box<dyn std::error::Error>> {
+fn round_trip(
+    schema: &SchemaRef,
+    value: &Value,
+) -> Result<(Vec<u8>, Avro, Value), Box<dyn std::error::Error>> {
     let mut bytes = Vec::new();
     encode(schema, value, &mut bytes)?;
     let text = avro_schema_from_connect(schema)?.to_string();
     let writer = parse_writer(&text)?;
     let decoded = decode_body(&writer.avro, &bytes)?;
-    let again = GenericDatumWriter::builder(&writer.avro).build()?.write_value_to_vec(decoded.clone())?;
-    assert_eq!(again, bytes, "apache-avro re-encodes the value differently");
+    // apache-avro holds maps in a HashMap: only single-entry maps re-encode deterministically.
+    if !has_multi_entry_map(value) {
+        let again = GenericDatumWriter::builder(&writer.avro)
+            .build()?
+            .write_value_to_vec(decoded.clone())?;
+        assert_eq!(again, bytes, "apache-avro re-encodes the value differently");
+    }
     let connect = to_connect_value(&writer.connect, decoded.clone())?;
     Ok((bytes, decoded, connect))
+}
+
+fn has_multi_entry_map(value: &Value) -> bool {
+    match value {
+        Value::Map(entries) => {
+            // String keys: an Avro map (other keys travel as an ordered array).
+            (entries.len() > 1 && entries.iter().all(|(k, _)| matches!(k, Value::String(_))))
+                || entries
+                    .iter()
+                    .any(|(k, v)| has_multi_entry_map(k) || has_multi_entry_map(v))
+        }
+        Value::Array(items) => items.iter().any(has_multi_entry_map),
+        Value::Struct(st) => st.values.iter().any(has_multi_entry_map),
+        _ => false,
+    }
 }
 
 /// Values read back carry the schema derived from the Avro text; compare through that schema.
 fn same_data(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Struct(x), Value::Struct(y)) => {
-            x.values.len() == y.values.len() && x.values.iter().zip(&y.values).all(|(p, q)| same_data(p, q))
+            x.values.len() == y.values.len()
+                && x.values.iter().zip(&y.values).all(|(p, q)| same_data(p, q))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_data(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_data(p, q))
+        }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| same_data(k, k2) && same_data(v, v2)))
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    y.iter()
+                        .any(|(k2, v2)| same_data(k, k2) && same_data(v, v2))
+                })
         }
         _ => a == b,
     }
@@ -61,25 +91,77 @@ fn everything_schema() -> SchemaRef {
         .field("blob", SchemaBuilder::bytes())
         .field("price", logical::decimal(Some(20), 4))
         .field("wide", logical::decimal(None, 2).optional())
-        .field("day", SchemaBuilder::int32().name(logical::CONNECT_DATE).version(1))
-        .field("at", SchemaBuilder::int64().name(logical::CONNECT_TIMESTAMP).version(1))
+        .field(
+            "day",
+            SchemaBuilder::int32()
+                .name(logical::CONNECT_DATE)
+                .version(1),
+        )
+        .field(
+            "at",
+            SchemaBuilder::int64()
+                .name(logical::CONNECT_TIMESTAMP)
+                .version(1),
+        )
         .field("maybe", SchemaBuilder::string().optional())
         .field("absent", SchemaBuilder::int64().optional())
-        .field("with_default", SchemaBuilder::string().optional().default_value(Value::String("d".into())))
-        .field("list", SchemaBuilder::array(SchemaBuilder::int32().optional().build_ref()))
-        .field("empty", SchemaBuilder::array(SchemaBuilder::string().build_ref()))
-        .field("tags", SchemaBuilder::map(SchemaBuilder::string().build_ref(), SchemaBuilder::int64().build_ref()))
-        .field("by_id", SchemaBuilder::map(SchemaBuilder::int32().build_ref(), SchemaBuilder::string().optional().build_ref()))
+        .field(
+            "with_default",
+            SchemaBuilder::string()
+                .optional()
+                .default_value(Value::String("d".into())),
+        )
+        .field(
+            "list",
+            SchemaBuilder::array(SchemaBuilder::int32().optional().build_ref()),
+        )
+        .field(
+            "empty",
+            SchemaBuilder::array(SchemaBuilder::string().build_ref()),
+        )
+        .field(
+            "tags",
+            SchemaBuilder::map(
+                SchemaBuilder::string().build_ref(),
+                SchemaBuilder::int64().build_ref(),
+            ),
+        )
+        .field(
+            "by_id",
+            SchemaBuilder::map(
+                SchemaBuilder::int32().build_ref(),
+                SchemaBuilder::string().optional().build_ref(),
+            ),
+        )
         .field("point", point.clone())
-        .field("maybe_point", SchemaBuilder::structure().name("t.Point").field("x", SchemaBuilder::float64()).field("y", SchemaBuilder::float64()).optional())
+        .field(
+            "maybe_point",
+            SchemaBuilder::structure()
+                .name("t.Point")
+                .field("x", SchemaBuilder::float64())
+                .field("y", SchemaBuilder::float64())
+                .optional(),
+        )
         .field("points", SchemaBuilder::array(point))
         .build_ref()
 }
 
 fn everything_value(schema: &SchemaRef) -> Result<Value, Box<dyn std::error::Error>> {
-    let point_schema = schema.field("point").map(|(_, f)| f.schema.clone()).ok_or("point")?;
-    let point = |x: f64, y: f64| Value::Struct(Struct::new(point_schema.clone()).with("x", Value::Float64(x)).with("y", Value::Float64(y)));
-    let maybe_point_schema = schema.field("maybe_point").map(|(_, f)| f.schema.clone()).ok_or("maybe_point")?;
+    let point_schema = schema
+        .field("point")
+        .map(|(_, f)| f.schema.clone())
+        .ok_or("point")?;
+    let point = |x: f64, y: f64| {
+        Value::Struct(
+            Struct::new(point_schema.clone())
+                .with("x", Value::Float64(x))
+                .with("y", Value::Float64(y)),
+        )
+    };
+    let maybe_point_schema = schema
+        .field("maybe_point")
+        .map(|(_, f)| f.schema.clone())
+        .ok_or("maybe_point")?;
     let st = Struct::new(schema.clone())
         .with("i8", Value::Int8(-128))
         .with("i16", Value::Int16(32767))
@@ -90,19 +172,45 @@ fn everything_value(schema: &SchemaRef) -> Result<Value, Box<dyn std::error::Err
         .with("flag", true)
         .with("text", "héllo")
         .with("blob", Value::Bytes(vec![0, 1, 0xff]))
-        .with("price", Value::Bytes(decimal_to_bytes("-1234.5600", 4).ok_or("decimal")?))
-        .with("wide", Value::Bytes(decimal_to_bytes("12345678901234567890123456789.01", 2).ok_or("decimal")?))
+        .with(
+            "price",
+            Value::Bytes(decimal_to_bytes("-1234.5600", 4).ok_or("decimal")?),
+        )
+        .with(
+            "wide",
+            Value::Bytes(decimal_to_bytes("12345678901234567890123456789.01", 2).ok_or("decimal")?),
+        )
         .with("day", Value::Int32(19000))
         .with("at", Value::Int64(1_700_000_000_123))
         .with("maybe", "here")
         .with("absent", Value::Null)
         .with("with_default", "set")
-        .with("list", Value::Array(vec![Value::Int32(1), Value::Null, Value::Int32(3)]))
+        .with(
+            "list",
+            Value::Array(vec![Value::Int32(1), Value::Null, Value::Int32(3)]),
+        )
         .with("empty", Value::Array(vec![]))
-        .with("tags", Value::Map(vec![(Value::from("a"), Value::Int64(1)), (Value::from("b"), Value::Int64(2))]))
-        .with("by_id", Value::Map(vec![(Value::Int32(7), Value::from("seven")), (Value::Int32(8), Value::Null)]))
+        .with(
+            "tags",
+            // One entry: apache-avro's re-encoding of maps is unordered (see round_trip).
+            Value::Map(vec![(Value::from("a"), Value::Int64(1))]),
+        )
+        .with(
+            "by_id",
+            Value::Map(vec![
+                (Value::Int32(7), Value::from("seven")),
+                (Value::Int32(8), Value::Null),
+            ]),
+        )
         .with("point", point(1.0, 2.0))
-        .with("maybe_point", Value::Struct(Struct::new(maybe_point_schema).with("x", Value::Float64(3.0)).with("y", Value::Float64(4.0))))
+        .with(
+            "maybe_point",
+            Value::Struct(
+                Struct::new(maybe_point_schema)
+                    .with("x", Value::Float64(3.0))
+                    .with("y", Value::Float64(4.0)),
+            ),
+        )
         .with("points", Value::Array(vec![point(5.0, 6.0)]));
     Ok(Value::Struct(st))
 }
@@ -117,13 +225,41 @@ fn every_type_round_trips_through_apache_avro() -> TestResult {
     let Avro::Record(fields) = decoded else {
         return Err("not a record".into());
     };
-    let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     assert_eq!(get("day"), Some(Avro::Date(19000)));
     assert_eq!(get("at"), Some(Avro::TimestampMillis(1_700_000_000_123)));
     assert_eq!(get("absent"), Some(Avro::Union(0, Box::new(Avro::Null))));
-    assert_eq!(get("with_default"), Some(Avro::Union(0, Box::new(Avro::String("set".into())))));
-    assert_eq!(get("maybe"), Some(Avro::Union(1, Box::new(Avro::String("here".into())))));
+    assert_eq!(
+        get("with_default"),
+        Some(Avro::Union(0, Box::new(Avro::String("set".into()))))
+    );
+    assert_eq!(
+        get("maybe"),
+        Some(Avro::Union(1, Box::new(Avro::String("here".into()))))
+    );
     assert!(matches!(get("price"), Some(Avro::Decimal(_))));
+    Ok(())
+}
+
+#[test]
+fn maps_with_several_entries_decode_to_the_same_entries() -> TestResult {
+    let schema = SchemaBuilder::map(
+        SchemaBuilder::string().build_ref(),
+        SchemaBuilder::int64().build_ref(),
+    )
+    .build_ref();
+    let value = Value::Map(
+        (0..5)
+            .map(|i| (Value::String(format!("k{i}")), Value::Int64(i)))
+            .collect(),
+    );
+    let (_, _, back) = round_trip(&schema, &value)?;
+    assert!(same_data(&back, &value), "{back:?}");
     Ok(())
 }
 
@@ -134,7 +270,11 @@ fn known_bytes_for_a_small_record() -> TestResult {
         .field("id", SchemaBuilder::int64())
         .field("name", SchemaBuilder::string().optional())
         .build_ref();
-    let value = Value::Struct(Struct::new(schema.clone()).with("id", Value::Int64(-3)).with("name", "ab"));
+    let value = Value::Struct(
+        Struct::new(schema.clone())
+            .with("id", Value::Int64(-3))
+            .with("name", "ab"),
+    );
     let mut out = Vec::new();
     encode(&schema, &value, &mut out)?;
     // zigzag(-3) = 5; union branch 1 = 2; length 2 = 4; "ab".
@@ -146,7 +286,12 @@ fn known_bytes_for_a_small_record() -> TestResult {
 fn null_field_with_a_default_is_written_as_the_default() -> TestResult {
     let schema = SchemaBuilder::structure()
         .name("d")
-        .field("s", SchemaBuilder::string().optional().default_value(Value::String("dflt".into())))
+        .field(
+            "s",
+            SchemaBuilder::string()
+                .optional()
+                .default_value(Value::String("dflt".into())),
+        )
         .field("n", SchemaBuilder::int32().default_value(Value::Int32(9)))
         .build_ref();
     let mut st = Struct::new(schema.clone());
@@ -176,12 +321,23 @@ fn connect_union_structs_write_the_set_member() -> TestResult {
 
 #[test]
 fn encoding_errors_name_the_field() {
-    let schema = SchemaBuilder::structure().name("e").field("id", SchemaBuilder::int64()).build_ref();
+    let schema = SchemaBuilder::structure()
+        .name("e")
+        .field("id", SchemaBuilder::int64())
+        .build_ref();
     let mut out = Vec::new();
-    let missing = Value::Struct(Struct { schema: schema.clone(), values: vec![Value::Null] });
-    let err = encode(&schema, &missing, &mut out).err().unwrap_or_default();
+    let missing = Value::Struct(Struct {
+        schema: schema.clone(),
+        values: vec![Value::Null],
+    });
+    let err = encode(&schema, &missing, &mut out)
+        .err()
+        .unwrap_or_default();
     assert!(err.contains("'id'") && err.contains("null"), "{err}");
-    let wrong = Value::Struct(Struct { schema: schema.clone(), values: vec![Value::from("x")] });
+    let wrong = Value::Struct(Struct {
+        schema: schema.clone(),
+        values: vec![Value::from("x")],
+    });
     let err = encode(&schema, &wrong, &mut out).err().unwrap_or_default();
     assert!(err.contains("'id'") && err.contains("int64"), "{err}");
 }
@@ -208,7 +364,13 @@ fn encode_throughput() -> TestResult {
         .field("name", SchemaBuilder::string().optional())
         .field("qty", SchemaBuilder::int32().optional())
         .field("price", logical::decimal(Some(10), 2).optional())
-        .field("created", SchemaBuilder::int64().name(logical::DBZ_TIMESTAMP).version(1).optional())
+        .field(
+            "created",
+            SchemaBuilder::int64()
+                .name(logical::DBZ_TIMESTAMP)
+                .version(1)
+                .optional(),
+        )
         .field("note", SchemaBuilder::string().optional())
         .optional()
         .build_ref();
@@ -223,10 +385,18 @@ fn encode_throughput() -> TestResult {
         .with("id", Value::Int64(42))
         .with("name", "widget")
         .with("qty", Value::Int32(7))
-        .with("price", Value::Bytes(decimal_to_bytes("19.99", 2).ok_or("decimal")?))
+        .with(
+            "price",
+            Value::Bytes(decimal_to_bytes("19.99", 2).ok_or("decimal")?),
+        )
         .with("created", Value::Int64(1_700_000_000_000))
         .with("note", "a note of some length");
-    let value = Value::Struct(Struct::new(envelope.clone()).with("after", Value::Struct(after)).with("op", "c").with("ts_ms", Value::Int64(1)));
+    let value = Value::Struct(
+        Struct::new(envelope.clone())
+            .with("after", Value::Struct(after))
+            .with("op", "c")
+            .with("ts_ms", Value::Int64(1)),
+    );
     let n = 200_000;
     let start = std::time::Instant::now();
     let mut total = 0;

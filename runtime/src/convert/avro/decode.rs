@@ -2,8 +2,8 @@
 //! result is mapped onto the Connect schema derived from that same writer schema
 //! ([`super::from_avro`]), as `AvroData.toConnectData` does.
 
-use apache_avro::types::Value as Avro;
 use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::types::Value as Avro;
 
 use super::to_avro::is_union_struct;
 use crate::data::{Schema, SchemaRef, Struct, Type, Value};
@@ -36,7 +36,12 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
             Err(format!("null for a required {} schema", schema.ty))
         };
     }
-    let mismatch = |v: &Avro| format!("Avro value {v:?} does not fit a Connect {} schema", schema.ty);
+    let mismatch = |v: &Avro| {
+        format!(
+            "Avro value {v:?} does not fit a Connect {} schema",
+            schema.ty
+        )
+    };
     Ok(match (schema.ty, value) {
         (Type::Boolean, Avro::Boolean(b)) => Value::Boolean(b),
         // Java's AvroData narrows with byteValue()/shortValue(): truncation, not an error.
@@ -64,7 +69,10 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
         }
         (Type::Bytes, Avro::Uuid(u)) => Value::Bytes(u.as_bytes().to_vec()),
         (Type::Array, Avro::Array(items)) => {
-            let elem = schema.value_schema.as_ref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_ref()
+                .ok_or("array schema without element schema")?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(to_connect_value(elem, item)?);
@@ -72,7 +80,10 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
             Value::Array(out)
         }
         (Type::Map, Avro::Map(entries)) => {
-            let values = schema.value_schema.as_ref().ok_or("map schema without value schema")?;
+            let values = schema
+                .value_schema
+                .as_ref()
+                .ok_or("map schema without value schema")?;
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 out.push((Value::String(k), to_connect_value(values, v)?));
@@ -129,7 +140,8 @@ fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, Stri
     let mut out = Vec::with_capacity(values.len());
     for (field, v) in schema.fields.iter().zip(values) {
         let v = match v {
-            Some(v) => to_connect_value(&field.schema, v).map_err(|e| format!("field '{}': {e}", field.name))?,
+            Some(v) => to_connect_value(&field.schema, v)
+                .map_err(|e| format!("field '{}': {e}", field.name))?,
             None => Value::Null,
         };
         out.push(v);
@@ -160,7 +172,12 @@ fn union_struct(schema: &SchemaRef, branch: u32, inner: Avro) -> Result<Value, S
     let index = candidates
         .into_iter()
         .flatten()
-        .find(|&i| schema.fields.get(i).is_some_and(|f| fits(&f.schema, &inner)))
+        .find(|&i| {
+            schema
+                .fields
+                .get(i)
+                .is_some_and(|f| fits(&f.schema, &inner))
+        })
         .or_else(|| schema.fields.iter().position(|f| fits(&f.schema, &inner)))
         .ok_or_else(|| format!("no union member fits {inner:?}"))?;
     let mut st = Struct::new(schema.clone());
@@ -173,10 +190,15 @@ fn union_struct(schema: &SchemaRef, branch: u32, inner: Avro) -> Result<Value, S
 fn fits(schema: &Schema, value: &Avro) -> bool {
     match schema.ty {
         Type::Boolean => matches!(value, Avro::Boolean(_)),
-        Type::Int8 | Type::Int16 | Type::Int32 => matches!(value, Avro::Int(_) | Avro::Date(_) | Avro::TimeMillis(_)),
+        Type::Int8 | Type::Int16 | Type::Int32 => {
+            matches!(value, Avro::Int(_) | Avro::Date(_) | Avro::TimeMillis(_))
+        }
         Type::Int64 => matches!(
             value,
-            Avro::Long(_) | Avro::TimestampMillis(_) | Avro::TimestampMicros(_) | Avro::TimeMicros(_)
+            Avro::Long(_)
+                | Avro::TimestampMillis(_)
+                | Avro::TimestampMicros(_)
+                | Avro::TimeMicros(_)
         ),
         Type::Float32 => matches!(value, Avro::Float(_)),
         Type::Float64 => matches!(value, Avro::Double(_)),
@@ -187,7 +209,10 @@ fn fits(schema: &Schema, value: &Avro) -> bool {
         Type::Struct => match value {
             Avro::Record(fields) => {
                 fields.len() == schema.fields.len()
-                    && fields.iter().zip(&schema.fields).all(|((name, _), f)| *name == f.name)
+                    && fields
+                        .iter()
+                        .zip(&schema.fields)
+                        .all(|((name, _), f)| *name == f.name)
             }
             _ => false,
         },

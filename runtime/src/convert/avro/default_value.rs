@@ -15,11 +15,20 @@ pub(crate) enum DefaultSite {
 }
 
 /// The JSON of a Connect default value.
-pub(crate) fn default_to_json(schema: &Schema, value: &Value, site: DefaultSite) -> Result<Json, String> {
+pub(crate) fn default_to_json(
+    schema: &Schema,
+    value: &Value,
+    site: DefaultSite,
+) -> Result<Json, String> {
     if value.is_null() {
         return Ok(Json::Null);
     }
-    let mismatch = || format!("default value {value:?} does not fit a {} schema", schema.ty);
+    let mismatch = || {
+        format!(
+            "default value {value:?} does not fit a {} schema",
+            schema.ty
+        )
+    };
     Ok(match (schema.ty, value) {
         (Type::Int8 | Type::Int16 | Type::Int32 | Type::Int64, v) => {
             Json::from(v.as_i64().ok_or_else(mismatch)?)
@@ -32,7 +41,10 @@ pub(crate) fn default_to_json(schema: &Schema, value: &Value, site: DefaultSite)
         // Avro's JSON encoding of bytes: one char per byte (ISO-8859-1).
         (Type::Bytes, Value::Bytes(b)) => Json::String(b.iter().map(|&c| char::from(c)).collect()),
         (Type::Array, Value::Array(items)) => {
-            let elem = schema.value_schema.as_deref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without element schema")?;
             Json::Array(
                 items
                     .iter()
@@ -118,10 +130,15 @@ pub(crate) fn default_from_json<'a>(
         },
         "array" => {
             let items_type = avro_type.get("items").ok_or("array without items")?;
-            let elem = schema.value_schema.as_deref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without element schema")?;
             let mut out = Vec::new();
             for item in json.as_array().ok_or_else(bad)? {
-                out.push(default_from_json(elem, items_type, item, resolve)?.unwrap_or(Value::Null));
+                out.push(
+                    default_from_json(elem, items_type, item, resolve)?.unwrap_or(Value::Null),
+                );
             }
             Value::Array(out)
         }
@@ -137,12 +154,17 @@ pub(crate) fn default_from_json<'a>(
         }
         "record" | "error" => {
             let obj = json.as_object().ok_or_else(bad)?;
-            let avro_fields = avro_type.get("fields").and_then(Json::as_array).ok_or("record without fields")?;
+            let avro_fields = avro_type
+                .get("fields")
+                .and_then(Json::as_array)
+                .ok_or("record without fields")?;
             let schema_ref = std::sync::Arc::new(schema.clone());
             let mut st = Struct::new(schema_ref);
             for avro_field in avro_fields {
                 let name = avro_field.get("name").and_then(Json::as_str).unwrap_or("");
-                let (Some((i, field)), Some(field_type)) = (schema.field(name), avro_field.get("type")) else {
+                let (Some((i, field)), Some(field_type)) =
+                    (schema.field(name), avro_field.get("type"))
+                else {
                     continue;
                 };
                 let v = match obj.get(name) {
@@ -156,7 +178,10 @@ pub(crate) fn default_from_json<'a>(
         // A union's default belongs to its first member; Connect holds it in the union struct's
         // field for that member.
         "union" => {
-            let first = avro_type.as_array().and_then(|m| m.first()).ok_or("empty union")?;
+            let first = avro_type
+                .as_array()
+                .and_then(|m| m.first())
+                .ok_or("empty union")?;
             let first = resolve(first).unwrap_or(first);
             if is_null_type(first) {
                 return Ok(None);
@@ -201,7 +226,10 @@ fn float_json(f: f32, site: DefaultSite) -> Result<Json, String> {
         // Jackson prints a float node with the float's own shortest digits (1.1, not
         // 1.100000023841858); reading those digits as a double prints them back unchanged.
         DefaultSite::ConnectProperty => {
-            let shortest: f64 = f.to_string().parse().map_err(|_| format!("default value {f} is not finite"))?;
+            let shortest: f64 = f
+                .to_string()
+                .parse()
+                .map_err(|_| format!("default value {f} is not finite"))?;
             finite(shortest)
         }
     }
@@ -220,9 +248,18 @@ mod tests {
     #[test]
     fn bytes_defaults_are_latin1_strings_both_ways() {
         let schema = SchemaBuilder::bytes().build();
-        let json = default_to_json(&schema, &Value::Bytes(vec![0, 0x41, 0xff]), DefaultSite::Field);
+        let json = default_to_json(
+            &schema,
+            &Value::Bytes(vec![0, 0x41, 0xff]),
+            DefaultSite::Field,
+        );
         assert_eq!(json, Ok(Json::String("\u{0}A\u{ff}".into())));
-        let back = default_from_json(&schema, &Json::from("bytes"), &Json::String("\u{0}A\u{ff}".into()), &|_| None);
+        let back = default_from_json(
+            &schema,
+            &Json::from("bytes"),
+            &Json::String("\u{0}A\u{ff}".into()),
+            &|_| None,
+        );
         assert_eq!(back, Ok(Some(Value::Bytes(vec![0, 0x41, 0xff]))));
     }
 

@@ -15,7 +15,12 @@ pub(crate) fn encode(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> Resul
 }
 
 /// `as_union_member` skips the optional wrapping: a union member is never itself a union.
-fn encode_value(schema: &Schema, value: &Value, out: &mut Vec<u8>, as_union_member: bool) -> Result<(), String> {
+fn encode_value(
+    schema: &Schema,
+    value: &Value,
+    out: &mut Vec<u8>,
+    as_union_member: bool,
+) -> Result<(), String> {
     if is_union_struct(schema) {
         return encode_union_struct(schema, value, out);
     }
@@ -27,7 +32,11 @@ fn encode_value(schema: &Schema, value: &Value, out: &mut Vec<u8>, as_union_memb
         }
         write_long(out, i64::from(value_branch));
     } else if value.is_null() {
-        return Err(format!("null value for a required {} schema{}", schema.ty, name_suffix(schema)));
+        return Err(format!(
+            "null value for a required {} schema{}",
+            schema.ty,
+            name_suffix(schema)
+        ));
     }
 
     match (schema.ty, value) {
@@ -47,7 +56,10 @@ fn encode_value(schema: &Schema, value: &Value, out: &mut Vec<u8>, as_union_memb
         (Type::String, Value::String(s)) => write_bytes(out, s.as_bytes()),
         (Type::Bytes, Value::Bytes(b)) => write_bytes(out, b),
         (Type::Array, Value::Array(items)) => {
-            let elem = schema.value_schema.as_deref().ok_or("array schema without element schema")?;
+            let elem = schema
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without element schema")?;
             if !items.is_empty() {
                 write_long(out, items.len() as i64);
                 for item in items {
@@ -72,16 +84,27 @@ fn encode_value(schema: &Schema, value: &Value, out: &mut Vec<u8>, as_union_memb
                     (Value::Null, Some(d)) => d,
                     _ => v,
                 };
-                encode_value(&field.schema, v, out, false).map_err(|e| format!("field '{}': {e}", field.name))?;
+                encode_value(&field.schema, v, out, false)
+                    .map_err(|e| format!("field '{}': {e}", field.name))?;
             }
         }
-        (ty, v) => return Err(format!("{} value {v:?} does not fit a {ty} schema{}", kind(v), name_suffix(schema))),
+        (ty, v) => {
+            return Err(format!(
+                "{} value {v:?} does not fit a {ty} schema{}",
+                kind(v),
+                name_suffix(schema)
+            ))
+        }
     }
     Ok(())
 }
 
 /// Maps with required string keys are Avro maps; others are arrays of `{key, value}` records.
-fn encode_map(schema: &Schema, entries: &[(Value, Value)], out: &mut Vec<u8>) -> Result<(), String> {
+fn encode_map(
+    schema: &Schema,
+    entries: &[(Value, Value)],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     let (keys, values) = match (schema.key_schema.as_deref(), schema.value_schema.as_deref()) {
         (Some(k), Some(v)) => (k, v),
         _ => return Err("map schema without key or value schema".into()),
@@ -147,7 +170,11 @@ fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn name_suffix(schema: &Schema) -> String {
-    schema.name.as_deref().map(|n| format!(" '{n}'")).unwrap_or_default()
+    schema
+        .name
+        .as_deref()
+        .map(|n| format!(" '{n}'"))
+        .unwrap_or_default()
 }
 
 fn kind(v: &Value) -> &'static str {

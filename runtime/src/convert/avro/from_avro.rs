@@ -12,10 +12,14 @@ use serde_json::Value as Json;
 
 use super::default_value::{default_from_json, is_null_type};
 use super::names::*;
-use crate::data::logical::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL, DECIMAL_PRECISION, DECIMAL_SCALE};
+use crate::data::logical::{
+    CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL, DECIMAL_PRECISION, DECIMAL_SCALE,
+};
 use crate::data::{Field, Schema, SchemaBuilder, SchemaRef, Type};
 
-const PRIMITIVES: [&str; 8] = ["null", "boolean", "int", "long", "float", "double", "bytes", "string"];
+const PRIMITIVES: [&str; 8] = [
+    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+];
 
 /// The Connect schema of an Avro schema.
 pub fn connect_schema_from_avro_json(avro: &Json) -> Result<SchemaRef, String> {
@@ -37,7 +41,9 @@ impl<'a> Parser<'a> {
     /// Records every named type of the document first, so references work wherever they appear.
     fn collect_names(&mut self, avro: &'a Json, namespace: Option<&str>) {
         match avro {
-            Json::Array(members) => members.iter().for_each(|m| self.collect_names(m, namespace)),
+            Json::Array(members) => members
+                .iter()
+                .for_each(|m| self.collect_names(m, namespace)),
             Json::Object(obj) => {
                 let kind = obj.get("type");
                 match kind.and_then(Json::as_str) {
@@ -47,7 +53,9 @@ impl<'a> Parser<'a> {
                         };
                         let (space, _) = split_name(&full);
                         let space = space.map(str::to_owned);
-                        self.named.entry(full.clone()).or_insert((avro, namespace.map(str::to_owned)));
+                        self.named
+                            .entry(full.clone())
+                            .or_insert((avro, namespace.map(str::to_owned)));
                         if let Some(fields) = obj.get("fields").and_then(Json::as_array) {
                             for f in fields {
                                 if let Some(t) = f.get("type") {
@@ -104,11 +112,15 @@ impl<'a> Parser<'a> {
                     .lookup(name, namespace)
                     .cloned()
                     .ok_or_else(|| format!("unknown Avro type '{name}'"))?;
-                let full = definition_name(definition, def_ns.as_deref()).unwrap_or_else(|| name.clone());
+                let full =
+                    definition_name(definition, def_ns.as_deref()).unwrap_or_else(|| name.clone());
                 if !self.in_progress.insert(full.clone()) {
-                    return Err(format!("recursive Avro type '{full}' has no Connect equivalent"));
+                    return Err(format!(
+                        "recursive Avro type '{full}' has no Connect equivalent"
+                    ));
                 }
-                let result = self.convert(definition, def_ns.as_deref(), force_optional, field_default);
+                let result =
+                    self.convert(definition, def_ns.as_deref(), force_optional, field_default);
                 self.in_progress.remove(&full);
                 return result;
             }
@@ -149,7 +161,9 @@ impl<'a> Parser<'a> {
                         .parameter(DECIMAL_SCALE, scale.to_string())
                         .build();
                     if let Some(p) = prop("precision") {
-                        let p = p.as_i64().ok_or("decimal: precision must be a JSON integer")?;
+                        let p = p
+                            .as_i64()
+                            .ok_or("decimal: precision must be a JSON integer")?;
                         if p != i64::from(DECIMAL_PRECISION_DEFAULT) {
                             set_parameter(&mut s, DECIMAL_PRECISION, &p.to_string());
                         }
@@ -163,15 +177,23 @@ impl<'a> Parser<'a> {
             "float" => SchemaBuilder::float32().build(),
             "int" => match (connect_type, logical) {
                 (None, None) => SchemaBuilder::int32().build(),
-                (_, Some(l)) if l.eq_ignore_ascii_case(LOGICAL_DATE) => logical_builder(Type::Int32, CONNECT_DATE),
-                (_, Some(l)) if l.eq_ignore_ascii_case(LOGICAL_TIME_MILLIS) => logical_builder(Type::Int32, CONNECT_TIME),
+                (_, Some(l)) if l.eq_ignore_ascii_case(LOGICAL_DATE) => {
+                    logical_builder(Type::Int32, CONNECT_DATE)
+                }
+                (_, Some(l)) if l.eq_ignore_ascii_case(LOGICAL_TIME_MILLIS) => {
+                    logical_builder(Type::Int32, CONNECT_TIME)
+                }
                 (_, Some(_)) => SchemaBuilder::int32().build(),
                 (Some("int8"), None) => SchemaBuilder::int8().build(),
                 (Some("int16"), None) => SchemaBuilder::int16().build(),
-                (Some(other), None) => return Err(format!("unknown {CONNECT_TYPE} '{other}' on an Avro int")),
+                (Some(other), None) => {
+                    return Err(format!("unknown {CONNECT_TYPE} '{other}' on an Avro int"))
+                }
             },
             "long" => match logical {
-                Some(l) if l.eq_ignore_ascii_case(LOGICAL_TIMESTAMP_MILLIS) => logical_builder(Type::Int64, CONNECT_TIMESTAMP),
+                Some(l) if l.eq_ignore_ascii_case(LOGICAL_TIMESTAMP_MILLIS) => {
+                    logical_builder(Type::Int64, CONNECT_TIMESTAMP)
+                }
                 _ => SchemaBuilder::int64().build(),
             },
             "string" => SchemaBuilder::string().build(),
@@ -183,7 +205,10 @@ impl<'a> Parser<'a> {
                         let value = self.convert(value, entry_ns.as_deref(), false, None)?;
                         SchemaBuilder::map(Arc::new(key), Arc::new(value)).build()
                     }
-                    None => SchemaBuilder::array(Arc::new(self.convert(items, namespace, false, None)?)).build(),
+                    None => {
+                        SchemaBuilder::array(Arc::new(self.convert(items, namespace, false, None)?))
+                            .build()
+                    }
                 }
             }
             "map" => {
@@ -198,15 +223,27 @@ impl<'a> Parser<'a> {
                 if let Some(doc) = prop_str("doc") {
                     set_parameter(&mut s, AVRO_RECORD_DOC, doc);
                 }
-                let fields = prop("fields").and_then(Json::as_array).ok_or("record without fields")?;
+                let fields = prop("fields")
+                    .and_then(Json::as_array)
+                    .ok_or("record without fields")?;
                 self.in_progress.insert(full.clone());
                 for f in fields {
-                    let name = f.get("name").and_then(Json::as_str).ok_or("record field without a name")?;
+                    let name = f
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .ok_or("record field without a name")?;
                     if let Some(doc) = f.get("doc").and_then(Json::as_str) {
                         set_parameter(&mut s, &format!("{AVRO_FIELD_DOC_PREFIX}{name}"), doc);
                     }
-                    let field_type = f.get("type").ok_or_else(|| format!("field '{name}' without a type"))?;
-                    let field_schema = self.convert(field_type, own_namespace.as_deref(), false, f.get("default"));
+                    let field_type = f
+                        .get("type")
+                        .ok_or_else(|| format!("field '{name}' without a type"))?;
+                    let field_schema = self.convert(
+                        field_type,
+                        own_namespace.as_deref(),
+                        false,
+                        f.get("default"),
+                    );
                     let field_schema = field_schema.map_err(|e| format!("field '{name}': {e}"))?;
                     s.fields.push(Field {
                         name: name.to_owned(),
@@ -224,10 +261,17 @@ impl<'a> Parser<'a> {
                     set_parameter(&mut s, &format!("{AVRO_ENUM_DOC_PREFIX}{short}"), doc);
                 }
                 if let Some(default) = prop_str("default") {
-                    set_parameter(&mut s, &format!("{AVRO_ENUM_DEFAULT_PREFIX}{short}"), default);
+                    set_parameter(
+                        &mut s,
+                        &format!("{AVRO_ENUM_DEFAULT_PREFIX}{short}"),
+                        default,
+                    );
                 }
                 set_parameter(&mut s, AVRO_TYPE_ENUM, &full);
-                for symbol in prop("symbols").and_then(Json::as_array).ok_or("enum without symbols")? {
+                for symbol in prop("symbols")
+                    .and_then(Json::as_array)
+                    .ok_or("enum without symbols")?
+                {
                     let symbol = symbol.as_str().ok_or("enum symbol is not a string")?;
                     set_parameter(&mut s, &format!("{AVRO_TYPE_ENUM}.{symbol}"), symbol);
                 }
@@ -247,15 +291,21 @@ impl<'a> Parser<'a> {
                 .ok_or_else(|| format!("invalid {CONNECT_VERSION}: {version}"))?;
             match schema.version {
                 Some(v) if v != version => {
-                    return Err(format!("{CONNECT_VERSION} {version} contradicts the logical type's version {v}"))
+                    return Err(format!(
+                        "{CONNECT_VERSION} {version} contradicts the logical type's version {v}"
+                    ))
                 }
                 _ => schema.version = Some(version),
             }
         }
         if let Some(params) = prop(CONNECT_PARAMETERS) {
-            let params = params.as_object().ok_or("connect.parameters is not a JSON object")?;
+            let params = params
+                .as_object()
+                .ok_or("connect.parameters is not a JSON object")?;
             for (k, v) in params {
-                let v = v.as_str().ok_or("connect.parameters values must be strings")?;
+                let v = v
+                    .as_str()
+                    .ok_or("connect.parameters values must be strings")?;
                 set_parameter(&mut schema, k, v);
             }
         }
@@ -290,7 +340,9 @@ impl<'a> Parser<'a> {
         if let Some(name) = name.filter(|n| !is_default_schema_name(n)) {
             match &schema.name {
                 Some(existing) if *existing != name => {
-                    return Err(format!("schema name '{name}' contradicts the logical type '{existing}'"))
+                    return Err(format!(
+                        "schema name '{name}' contradicts the logical type '{existing}'"
+                    ))
                 }
                 _ => schema.name = Some(name),
             }
@@ -324,7 +376,9 @@ impl<'a> Parser<'a> {
             }
             let field_name = self.union_member_name(member, namespace)?;
             if schema.field(&field_name).is_some() {
-                return Err(format!("two union members map to the Connect union field '{field_name}'"));
+                return Err(format!(
+                    "two union members map to the Connect union field '{field_name}'"
+                ));
             }
             let member_schema = self.convert(member, namespace, true, None)?;
             schema.fields.push(Field {
@@ -344,7 +398,11 @@ impl<'a> Parser<'a> {
     }
 
     /// Field name of a union member: a record's or enum's short name, else the Avro type name.
-    fn union_member_name(&self, member: &'a Json, namespace: Option<&str>) -> Result<String, String> {
+    fn union_member_name(
+        &self,
+        member: &'a Json,
+        namespace: Option<&str>,
+    ) -> Result<String, String> {
         let resolved = self.resolve(member, namespace);
         let kind = match resolved {
             Json::String(s) => s.as_str(),
@@ -354,7 +412,8 @@ impl<'a> Parser<'a> {
         Ok(match kind {
             "record" | "error" | "enum" => {
                 let ns = self.lookup_namespace(member, namespace);
-                let full = definition_name(resolved, ns.as_deref()).ok_or("union member without a name")?;
+                let full = definition_name(resolved, ns.as_deref())
+                    .ok_or("union member without a name")?;
                 split_name(&full).1.to_owned()
             }
             "" => return Err(format!("union member without a type: {member}")),
@@ -381,10 +440,17 @@ impl<'a> Parser<'a> {
 
     /// The (key, value) field types and namespace when `items` is the entry record of a map
     /// with non-string keys.
-    fn map_entry_fields(&self, items: &'a Json, namespace: Option<&str>) -> Option<(&'a Json, &'a Json, Option<String>)> {
+    fn map_entry_fields(
+        &self,
+        items: &'a Json,
+        namespace: Option<&str>,
+    ) -> Option<(&'a Json, &'a Json, Option<String>)> {
         let record = self.resolve(items, namespace);
         let obj = record.as_object()?;
-        if !matches!(obj.get("type").and_then(Json::as_str), Some("record" | "error")) {
+        if !matches!(
+            obj.get("type").and_then(Json::as_str),
+            Some("record" | "error")
+        ) {
             return None;
         }
         let ns = self.lookup_namespace(items, namespace);
@@ -404,7 +470,11 @@ impl<'a> Parser<'a> {
         if fields.len() != 2 {
             return None;
         }
-        Some((field_type(KEY_FIELD)?, field_type(VALUE_FIELD)?, split_name(&full).0.map(str::to_owned)))
+        Some((
+            field_type(KEY_FIELD)?,
+            field_type(VALUE_FIELD)?,
+            split_name(&full).0.map(str::to_owned),
+        ))
     }
 
     fn default_value(
@@ -415,12 +485,16 @@ impl<'a> Parser<'a> {
         namespace: Option<&str>,
     ) -> Result<Option<crate::data::Value>, String> {
         let resolve = |t: &'a Json| Some(self.resolve(t, namespace));
-        default_from_json(schema, avro, default, &resolve).map_err(|e| format!("default value: {e}"))
+        default_from_json(schema, avro, default, &resolve)
+            .map_err(|e| format!("default value: {e}"))
     }
 }
 
 fn is_complex(kind: &str) -> bool {
-    matches!(kind, "record" | "error" | "enum" | "fixed" | "array" | "map")
+    matches!(
+        kind,
+        "record" | "error" | "enum" | "fixed" | "array" | "map"
+    )
 }
 
 /// Full name of a named type's definition: its `name` (full when dotted), else in its

@@ -140,28 +140,39 @@ impl AvroConverter {
 
 #[async_trait]
 impl Converter for AvroConverter {
-    async fn from_connect(&self, topic: &str, data: &SchemaAndValue) -> Result<Option<Vec<u8>>, ConvertError> {
+    async fn from_connect(
+        &self,
+        topic: &str,
+        data: &SchemaAndValue,
+    ) -> Result<Option<Vec<u8>>, ConvertError> {
         if data.value.is_null() {
             return Ok(None);
         }
         let Some(schema) = &data.schema else {
             return Err(ConvertError::Serialize {
                 topic: topic.to_owned(),
-                message: "the Avro converter needs a schema; schemaless values are not supported".into(),
+                message: "the Avro converter needs a schema; schemaless values are not supported"
+                    .into(),
             });
         };
         let id = self.schema_id(topic, schema).await?;
         let mut out = Vec::with_capacity(256);
         out.push(0);
         out.extend_from_slice(&id.to_be_bytes());
-        encode::encode(schema, &data.value, &mut out).map_err(|message| ConvertError::Serialize {
-            topic: topic.to_owned(),
-            message,
+        encode::encode(schema, &data.value, &mut out).map_err(|message| {
+            ConvertError::Serialize {
+                topic: topic.to_owned(),
+                message,
+            }
         })?;
         Ok(Some(out))
     }
 
-    async fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue, ConvertError> {
+    async fn to_connect(
+        &self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<SchemaAndValue, ConvertError> {
         let Some(bytes) = bytes else {
             return Ok(SchemaAndValue::null());
         };
@@ -184,8 +195,10 @@ impl Converter for AvroConverter {
             }
         };
         let writer = self.registry.writer(topic, id).await?;
-        let avro = decode::decode_body(&writer.avro, body).map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
-        let value = decode::to_connect_value(&writer.connect, avro).map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
+        let avro = decode::decode_body(&writer.avro, body)
+            .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
+        let value = decode::to_connect_value(&writer.connect, avro)
+            .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
         Ok(SchemaAndValue::new(writer.connect.clone(), value))
     }
 }

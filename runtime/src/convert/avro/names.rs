@@ -88,9 +88,15 @@ mod tests {
 
     #[test]
     fn default_names_are_recognised_with_or_without_number() {
-        assert!(is_default_schema_name("io.confluent.connect.avro.ConnectDefault"));
-        assert!(is_default_schema_name("io.confluent.connect.avro.ConnectDefault12"));
-        assert!(!is_default_schema_name("io.confluent.connect.avro.ConnectDefaultX"));
+        assert!(is_default_schema_name(
+            "io.confluent.connect.avro.ConnectDefault"
+        ));
+        assert!(is_default_schema_name(
+            "io.confluent.connect.avro.ConnectDefault12"
+        ));
+        assert!(!is_default_schema_name(
+            "io.confluent.connect.avro.ConnectDefaultX"
+        ));
         assert!(!is_default_schema_name("ConnectDefault"));
     }
 }

@@ -62,12 +62,21 @@ impl RegistryClient {
 
     /// Registers `schema` under `subject` (or finds it registered) and returns its id, as the
     /// Confluent serializer does with `auto.register.schemas=true`.
-    pub(crate) async fn register(&self, subject: &str, schema: String) -> Result<u32, ConvertError> {
+    pub(crate) async fn register(
+        &self,
+        subject: &str,
+        schema: String,
+    ) -> Result<u32, ConvertError> {
         let supplied = SuppliedSchema::new(None, SchemaType::Avro, schema);
         post_schema(&self.sr, subject.to_owned(), supplied)
             .await
             .map(|registered| registered.id)
-            .map_err(|e| self.error(&format!("registering a schema under subject '{subject}'"), &e))
+            .map_err(|e| {
+                self.error(
+                    &format!("registering a schema under subject '{subject}'"),
+                    &e,
+                )
+            })
     }
 
     /// The id of `schema` if it is registered under `subject` (`auto.register.schemas=false`).
@@ -86,18 +95,29 @@ impl RegistryClient {
     pub(crate) async fn latest(&self, subject: &str) -> Result<(u32, String), ConvertError> {
         let found = perform_sr_call(&self.sr, SrCall::GetLatest(subject))
             .await
-            .map_err(|e| self.error(&format!("fetching the latest schema of subject '{subject}'"), &e))?;
+            .map_err(|e| {
+                self.error(
+                    &format!("fetching the latest schema of subject '{subject}'"),
+                    &e,
+                )
+            })?;
         match (found.id, found.schema) {
             (Some(id), Some(schema)) => Ok((id, schema)),
             _ => Err(ConvertError::Registry {
                 url: self.shown_url.clone(),
-                message: format!("latest version of subject '{subject}' answered without id or schema"),
+                message: format!(
+                    "latest version of subject '{subject}' answered without id or schema"
+                ),
             }),
         }
     }
 
     /// The writer schema of `id`, fetched once.
-    pub(crate) async fn writer(&self, topic: &str, id: u32) -> Result<Arc<WriterSchema>, ConvertError> {
+    pub(crate) async fn writer(
+        &self,
+        topic: &str,
+        id: u32,
+    ) -> Result<Arc<WriterSchema>, ConvertError> {
         if let Some(found) = self.writers.read().ok().and_then(|w| w.get(&id).cloned()) {
             return Ok(found);
         }
@@ -107,11 +127,16 @@ impl RegistryClient {
         };
         let registered = get_schema_by_id(id, &self.sr).await.map_err(|e| {
             deserialize(scrub(
-                &format!("schema id {id} is unknown to the registry at {}: {}", self.shown_url, describe(&e)),
+                &format!(
+                    "schema id {id} is unknown to the registry at {}: {}",
+                    self.shown_url,
+                    describe(&e)
+                ),
                 &self.secrets,
             ))
         })?;
-        let writer = parse_writer(&registered.schema).map_err(|e| deserialize(format!("writer schema {id}: {e}")))?;
+        let writer = parse_writer(&registered.schema)
+            .map_err(|e| deserialize(format!("writer schema {id}: {e}")))?;
         let writer = Arc::new(writer);
         if let Ok(mut writers) = self.writers.write() {
             // Another task may have fetched it meanwhile: keep the first, so one id keeps one Arc.
@@ -131,7 +156,8 @@ impl RegistryClient {
 /// Parses a writer schema both for apache-avro (decoding) and for Connect.
 pub(crate) fn parse_writer(text: &str) -> Result<WriterSchema, String> {
     let json: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let avro = apache_avro::Schema::parse(&json).map_err(|e| format!("not a valid Avro schema: {e}"))?;
+    let avro =
+        apache_avro::Schema::parse(&json).map_err(|e| format!("not a valid Avro schema: {e}"))?;
     let connect = connect_schema_from_avro_json(&json)?;
     Ok(WriterSchema { avro, connect })
 }
@@ -149,7 +175,9 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
     secrets
         .iter()
         .filter(|s| !s.is_empty())
-        .fold(text.to_owned(), |acc, s| acc.replace(s.as_str(), "[redacted]"))
+        .fold(text.to_owned(), |acc, s| {
+            acc.replace(s.as_str(), "[redacted]")
+        })
 }
 
 #[cfg(test)]
@@ -165,7 +193,9 @@ mod tests {
 
     #[test]
     fn writer_schemas_parse_for_both_decoding_and_connect() -> Result<(), String> {
-        let w = parse_writer(r#"{"type":"record","name":"K","namespace":"n","fields":[{"name":"id","type":"long"}]}"#)?;
+        let w = parse_writer(
+            r#"{"type":"record","name":"K","namespace":"n","fields":[{"name":"id","type":"long"}]}"#,
+        )?;
         assert!(w.connect.is_named("n.K"));
         assert!(matches!(w.avro, apache_avro::Schema::Record(_)));
         Ok(())

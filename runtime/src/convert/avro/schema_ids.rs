@@ -33,16 +33,28 @@ impl SchemaIds {
     pub(crate) fn by_pointer(&self, topic: &str, schema: &SchemaRef) -> Option<u32> {
         let table = self.by_pointer.read().ok()?;
         let entry = table.get(&pointer(schema))?;
-        entry.ids.iter().find(|(t, _)| t == topic).map(|(_, id)| *id)
+        entry
+            .ids
+            .iter()
+            .find(|(t, _)| t == topic)
+            .map(|(_, id)| *id)
     }
 
     /// The id of a schema equal to `schema` already registered under `subject`; remembers it
     /// for `schema`'s pointer.
-    pub(crate) fn by_structure(&self, topic: &str, subject: &str, schema: &SchemaRef) -> Option<u32> {
+    pub(crate) fn by_structure(
+        &self,
+        topic: &str,
+        subject: &str,
+        schema: &SchemaRef,
+    ) -> Option<u32> {
         let id = {
             let table = self.by_subject.read().ok()?;
             let known = table.get(subject)?;
-            known.iter().find(|(s, _)| same_schema(s, schema)).map(|(_, id)| *id)?
+            known
+                .iter()
+                .find(|(s, _)| same_schema(s, schema))
+                .map(|(_, id)| *id)?
         };
         self.remember_pointer(topic, schema, id);
         Some(id)
@@ -66,10 +78,12 @@ impl SchemaIds {
         if table.len() >= MAX_POINTER_ENTRIES && !table.contains_key(&pointer(schema)) {
             table.clear();
         }
-        let entry = table.entry(pointer(schema)).or_insert_with(|| PointerEntry {
-            _schema: schema.clone(),
-            ids: Vec::new(),
-        });
+        let entry = table
+            .entry(pointer(schema))
+            .or_insert_with(|| PointerEntry {
+                _schema: schema.clone(),
+                ids: Vec::new(),
+            });
         if !entry.ids.iter().any(|(t, _)| t == topic) {
             entry.ids.push((topic.to_owned(), id));
         }
@@ -90,7 +104,10 @@ mod tests {
     use crate::data::SchemaBuilder;
 
     fn key_schema() -> SchemaRef {
-        SchemaBuilder::structure().name("k").field("id", SchemaBuilder::int64()).build_ref()
+        SchemaBuilder::structure()
+            .name("k")
+            .field("id", SchemaBuilder::int64())
+            .build_ref()
     }
 
     #[test]

@@ -12,14 +12,38 @@ use crate::data::{Schema, SchemaBuilder, SchemaRef, Type, Value};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const REFERENCE_FILES: [(&str, &str); 8] = [
-    ("PREFIX-key.v1.avsc", include_str!("testdata/PREFIX-key.v1.avsc")),
-    ("PREFIX-value.v1.avsc", include_str!("testdata/PREFIX-value.v1.avsc")),
-    ("PREFIX.refdb.all_types-key.v1.avsc", include_str!("testdata/PREFIX.refdb.all_types-key.v1.avsc")),
-    ("PREFIX.refdb.all_types-value.v1.avsc", include_str!("testdata/PREFIX.refdb.all_types-value.v1.avsc")),
-    ("PREFIX.refdb.all_types-value.v2.avsc", include_str!("testdata/PREFIX.refdb.all_types-value.v2.avsc")),
-    ("PREFIX.refdb.composite-key.v1.avsc", include_str!("testdata/PREFIX.refdb.composite-key.v1.avsc")),
-    ("PREFIX.refdb.composite-value.v1.avsc", include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc")),
-    ("PREFIX.refdb.no_pk-value.v1.avsc", include_str!("testdata/PREFIX.refdb.no_pk-value.v1.avsc")),
+    (
+        "PREFIX-key.v1.avsc",
+        include_str!("testdata/PREFIX-key.v1.avsc"),
+    ),
+    (
+        "PREFIX-value.v1.avsc",
+        include_str!("testdata/PREFIX-value.v1.avsc"),
+    ),
+    (
+        "PREFIX.refdb.all_types-key.v1.avsc",
+        include_str!("testdata/PREFIX.refdb.all_types-key.v1.avsc"),
+    ),
+    (
+        "PREFIX.refdb.all_types-value.v1.avsc",
+        include_str!("testdata/PREFIX.refdb.all_types-value.v1.avsc"),
+    ),
+    (
+        "PREFIX.refdb.all_types-value.v2.avsc",
+        include_str!("testdata/PREFIX.refdb.all_types-value.v2.avsc"),
+    ),
+    (
+        "PREFIX.refdb.composite-key.v1.avsc",
+        include_str!("testdata/PREFIX.refdb.composite-key.v1.avsc"),
+    ),
+    (
+        "PREFIX.refdb.composite-value.v1.avsc",
+        include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc"),
+    ),
+    (
+        "PREFIX.refdb.no_pk-value.v1.avsc",
+        include_str!("testdata/PREFIX.refdb.no_pk-value.v1.avsc"),
+    ),
 ];
 
 fn opt(b: SchemaBuilder) -> SchemaRef {
@@ -91,11 +115,16 @@ fn composite_envelope() -> SchemaRef {
 
 #[test]
 fn debezium_envelope_translates_to_the_schema_confluent_registered() -> TestResult {
-    let expected: Json = serde_json::from_str(include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc"))?;
+    let expected: Json = serde_json::from_str(include_str!(
+        "testdata/PREFIX.refdb.composite-value.v1.avsc"
+    ))?;
     let ours = avro_schema_from_connect(&composite_envelope())?;
     // Compare the text we would register, re-parsed, so key order counts too.
     let ours: Json = serde_json::from_str(&serde_json::to_string(&ours)?)?;
-    assert_eq!(serde_json::to_string_pretty(&ours)?, serde_json::to_string_pretty(&expected)?);
+    assert_eq!(
+        serde_json::to_string_pretty(&ours)?,
+        serde_json::to_string_pretty(&expected)?
+    );
     Ok(())
 }
 
@@ -124,12 +153,25 @@ fn reference_schemas_read_as_debeziums_connect_schemas() -> TestResult {
     let envelope = connect_schema_from_avro(&serde_json::from_str(text)?)?;
     let row = &envelope.fields[0].schema;
     assert!(row.optional && row.is_named("PREFIX.refdb.all_types.Value"));
-    let field = |name: &str| row.field(name).map(|(_, f)| f.schema.clone()).ok_or(name.to_owned());
+    let field = |name: &str| {
+        row.field(name)
+            .map(|(_, f)| f.schema.clone())
+            .ok_or(name.to_owned())
+    };
     assert_eq!(field("c_tinyint")?.ty, Type::Int16);
     let decimal = field("c_decimal")?;
     assert!(decimal.is_named(logical::DECIMAL));
-    assert_eq!(decimal.parameters, [("scale".into(), "4".into()), ("connect.decimal.precision".into(), "20".into())]);
-    assert_eq!(field("c_added")?.default, Some(Value::String("dflt".into())));
+    assert_eq!(
+        decimal.parameters,
+        [
+            ("scale".into(), "4".into()),
+            ("connect.decimal.precision".into(), "20".into())
+        ]
+    );
+    assert_eq!(
+        field("c_added")?.default,
+        Some(Value::String("dflt".into()))
+    );
     assert_eq!(field("c_geom")?.doc.as_deref(), Some("Geometry"));
     Ok(())
 }
@@ -137,8 +179,14 @@ fn reference_schemas_read_as_debeziums_connect_schemas() -> TestResult {
 #[test]
 fn primitive_types_follow_avro_data() -> TestResult {
     let cases: [(SchemaBuilder, Json); 9] = [
-        (SchemaBuilder::int8(), json!({"type": "int", "connect.type": "int8"})),
-        (SchemaBuilder::int16(), json!({"type": "int", "connect.type": "int16"})),
+        (
+            SchemaBuilder::int8(),
+            json!({"type": "int", "connect.type": "int8"}),
+        ),
+        (
+            SchemaBuilder::int16(),
+            json!({"type": "int", "connect.type": "int16"}),
+        ),
         (SchemaBuilder::int32(), json!("int")),
         (SchemaBuilder::int64(), json!("long")),
         (SchemaBuilder::float32(), json!("float")),
@@ -164,7 +212,10 @@ fn decimal_without_precision_gets_avro_datas_default_of_64() -> TestResult {
         "connect.parameters": {"scale": "2"},
         "connect.name": "org.apache.kafka.connect.data.Decimal", "logicalType": "decimal"
     });
-    assert_eq!(serde_json::to_string(&avro)?, serde_json::to_string(&expected)?);
+    assert_eq!(
+        serde_json::to_string(&avro)?,
+        serde_json::to_string(&expected)?
+    );
     assert_eq!(*connect_schema_from_avro(&avro)?, schema);
     Ok(())
 }
@@ -172,14 +223,29 @@ fn decimal_without_precision_gets_avro_datas_default_of_64() -> TestResult {
 #[test]
 fn connect_date_time_and_timestamp_become_avro_logical_types() -> TestResult {
     let cases = [
-        (Type::Int32, logical::CONNECT_DATE, json!({"type":"int","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Date","logicalType":"date"})),
-        (Type::Int32, logical::CONNECT_TIME, json!({"type":"int","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Time","logicalType":"time-millis"})),
-        (Type::Int64, logical::CONNECT_TIMESTAMP, json!({"type":"long","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Timestamp","logicalType":"timestamp-millis"})),
+        (
+            Type::Int32,
+            logical::CONNECT_DATE,
+            json!({"type":"int","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Date","logicalType":"date"}),
+        ),
+        (
+            Type::Int32,
+            logical::CONNECT_TIME,
+            json!({"type":"int","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Time","logicalType":"time-millis"}),
+        ),
+        (
+            Type::Int64,
+            logical::CONNECT_TIMESTAMP,
+            json!({"type":"long","connect.version":1,"connect.name":"org.apache.kafka.connect.data.Timestamp","logicalType":"timestamp-millis"}),
+        ),
     ];
     for (ty, name, expected) in cases {
         let schema = SchemaBuilder::new(ty).name(name).version(1).build();
         let avro = avro_schema_from_connect(&schema)?;
-        assert_eq!(serde_json::to_string(&avro)?, serde_json::to_string(&expected)?);
+        assert_eq!(
+            serde_json::to_string(&avro)?,
+            serde_json::to_string(&expected)?
+        );
         assert_eq!(*connect_schema_from_avro(&avro)?, schema);
     }
     Ok(())
@@ -187,8 +253,12 @@ fn connect_date_time_and_timestamp_become_avro_logical_types() -> TestResult {
 
 #[test]
 fn unnamed_structs_are_numbered_connect_defaults_and_reused_when_equal() -> TestResult {
-    let inner = SchemaBuilder::structure().field("a", SchemaBuilder::int32()).build_ref();
-    let other = SchemaBuilder::structure().field("b", SchemaBuilder::string()).build_ref();
+    let inner = SchemaBuilder::structure()
+        .field("a", SchemaBuilder::int32())
+        .build_ref();
+    let other = SchemaBuilder::structure()
+        .field("b", SchemaBuilder::string())
+        .build_ref();
     let outer = SchemaBuilder::structure()
         .field("x", inner.clone())
         .field("y", inner)
@@ -207,17 +277,34 @@ fn unnamed_structs_are_numbered_connect_defaults_and_reused_when_equal() -> Test
 
 #[test]
 fn maps_with_string_keys_are_avro_maps_others_arrays_of_map_entries() -> TestResult {
-    let string_keys = SchemaBuilder::map(SchemaBuilder::string().build_ref(), opt(SchemaBuilder::int64())).build();
-    assert_eq!(avro_schema_from_connect(&string_keys)?, json!({"type": "map", "values": ["null", "long"]}));
-    assert_eq!(*connect_schema_from_avro(&avro_schema_from_connect(&string_keys)?)?, string_keys);
+    let string_keys = SchemaBuilder::map(
+        SchemaBuilder::string().build_ref(),
+        opt(SchemaBuilder::int64()),
+    )
+    .build();
+    assert_eq!(
+        avro_schema_from_connect(&string_keys)?,
+        json!({"type": "map", "values": ["null", "long"]})
+    );
+    assert_eq!(
+        *connect_schema_from_avro(&avro_schema_from_connect(&string_keys)?)?,
+        string_keys
+    );
 
-    let int_keys = SchemaBuilder::map(SchemaBuilder::int32().build_ref(), SchemaBuilder::string().build_ref()).build();
+    let int_keys = SchemaBuilder::map(
+        SchemaBuilder::int32().build_ref(),
+        SchemaBuilder::string().build_ref(),
+    )
+    .build();
     let avro = avro_schema_from_connect(&int_keys)?;
     let expected = json!({"type": "array", "items": {
         "type": "record", "name": "MapEntry", "namespace": "io.confluent.connect.avro",
         "fields": [{"name": "key", "type": "int"}, {"name": "value", "type": "string"}]
     }});
-    assert_eq!(serde_json::to_string(&avro)?, serde_json::to_string(&expected)?);
+    assert_eq!(
+        serde_json::to_string(&avro)?,
+        serde_json::to_string(&expected)?
+    );
     assert_eq!(*connect_schema_from_avro(&avro)?, int_keys);
     Ok(())
 }
@@ -228,8 +315,16 @@ fn defaults_doc_and_parameters_are_carried_as_connect_properties() -> TestResult
         .name("x.R")
         .doc("a record")
         .field("n", SchemaBuilder::int32().default_value(Value::Int32(5)))
-        .field("s", SchemaBuilder::string().optional().default_value(Value::String("d".into())))
-        .field("l", SchemaBuilder::array(SchemaBuilder::string().build_ref()).optional())
+        .field(
+            "s",
+            SchemaBuilder::string()
+                .optional()
+                .default_value(Value::String("d".into())),
+        )
+        .field(
+            "l",
+            SchemaBuilder::array(SchemaBuilder::string().build_ref()).optional(),
+        )
         .build();
     let avro = avro_schema_from_connect(&schema)?;
     let expected = json!({
@@ -241,7 +336,10 @@ fn defaults_doc_and_parameters_are_carried_as_connect_properties() -> TestResult
         ],
         "connect.doc": "a record", "connect.name": "x.R"
     });
-    assert_eq!(serde_json::to_string(&avro)?, serde_json::to_string(&expected)?);
+    assert_eq!(
+        serde_json::to_string(&avro)?,
+        serde_json::to_string(&expected)?
+    );
     assert_eq!(*connect_schema_from_avro(&avro)?, schema);
     Ok(())
 }
@@ -257,9 +355,12 @@ fn general_avro_unions_become_connect_union_structs_and_back() -> TestResult {
     let names: Vec<&str> = union.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["int", "string", "P"]);
     let back = avro_schema_from_connect(&connect)?;
-    assert_eq!(back["fields"][0]["type"], json!(["null", "int", "string", {
-        "type": "record", "name": "P", "fields": [{"name": "a", "type": "long"}], "connect.name": "P"
-    }]));
+    assert_eq!(
+        back["fields"][0]["type"],
+        json!(["null", "int", "string", {
+            "type": "record", "name": "P", "fields": [{"name": "a", "type": "long"}], "connect.name": "P"
+        }])
+    );
     Ok(())
 }
 
@@ -275,18 +376,30 @@ fn plain_avro_from_other_producers_reads_as_connect() -> TestResult {
     ]});
     let connect = connect_schema_from_avro(&avro)?;
     assert!(connect.is_named("shop.Order"));
-    assert_eq!(connect.parameter("io.confluent.connect.avro.record.doc"), Some("an order"));
+    assert_eq!(
+        connect.parameter("io.confluent.connect.avro.record.doc"),
+        Some("an order")
+    );
     let status = &connect.fields[1].schema;
     assert_eq!(status.ty, Type::String);
-    assert_eq!(status.parameter("io.confluent.connect.avro.Enum"), Some("shop.Status"));
-    assert_eq!(status.parameter("io.confluent.connect.avro.Enum.DONE"), Some("DONE"));
+    assert_eq!(
+        status.parameter("io.confluent.connect.avro.Enum"),
+        Some("shop.Status")
+    );
+    assert_eq!(
+        status.parameter("io.confluent.connect.avro.Enum.DONE"),
+        Some("DONE")
+    );
     let amount = &connect.fields[2].schema;
     assert!(amount.is_named(logical::DECIMAL));
     assert_eq!(amount.parameter("connect.decimal.precision"), Some("9"));
     assert!(connect.fields[3].schema.is_named(logical::CONNECT_DATE));
     let tags = &connect.fields[4].schema;
     assert_eq!(tags.default, Some(Value::Map(Vec::new())));
-    assert_eq!(tags.parameter("io.confluent.connect.avro.field.default"), Some("true"));
+    assert_eq!(
+        tags.parameter("io.confluent.connect.avro.field.default"),
+        Some("true")
+    );
     assert!(connect.fields[5].schema.optional);
     Ok(())
 }
@@ -294,7 +407,10 @@ fn plain_avro_from_other_producers_reads_as_connect() -> TestResult {
 #[test]
 fn recursive_and_invalid_schemas_are_refused_with_a_message() {
     let recursive = json!({"type": "record", "name": "Node", "fields": [{"name": "next", "type": ["null", "Node"]}]});
-    let err = connect_schema_from_avro(&recursive).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = connect_schema_from_avro(&recursive)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("recursive"), "{err}");
     assert!(connect_schema_from_avro(&json!("nope")).is_err());
     assert!(connect_schema_from_avro(&json!({"type": "int", "connect.type": "int128"})).is_err());
@@ -302,15 +418,27 @@ fn recursive_and_invalid_schemas_are_refused_with_a_message() {
 
 #[test]
 fn two_different_structs_with_one_name_are_refused() {
-    let a = SchemaBuilder::structure().name("n.S").field("a", SchemaBuilder::int32()).build_ref();
-    let b = SchemaBuilder::structure().name("n.S").field("b", SchemaBuilder::int32()).build_ref();
-    let outer: Schema = SchemaBuilder::structure().field("a", a).field("b", b).build();
+    let a = SchemaBuilder::structure()
+        .name("n.S")
+        .field("a", SchemaBuilder::int32())
+        .build_ref();
+    let b = SchemaBuilder::structure()
+        .name("n.S")
+        .field("b", SchemaBuilder::int32())
+        .build_ref();
+    let outer: Schema = SchemaBuilder::structure()
+        .field("a", a)
+        .field("b", b)
+        .build();
     assert!(avro_schema_from_connect(&outer).is_err());
 }
 
 #[test]
 fn optional_struct_with_default_keeps_null_first_and_drops_the_field_default() -> TestResult {
-    let inner = SchemaBuilder::structure().name("n.In").field("a", SchemaBuilder::int32()).build_ref();
+    let inner = SchemaBuilder::structure()
+        .name("n.In")
+        .field("a", SchemaBuilder::int32())
+        .build_ref();
     let dflt = crate::data::Struct::new(inner.clone()).with("a", 1);
     let field = SchemaBuilder::structure()
         .name("n.In")
@@ -318,10 +446,16 @@ fn optional_struct_with_default_keeps_null_first_and_drops_the_field_default() -
         .optional()
         .default_value(Value::Struct(dflt))
         .build_ref();
-    let outer = SchemaBuilder::structure().name("n.Out").field("f", Arc::clone(&field)).build();
+    let outer = SchemaBuilder::structure()
+        .name("n.Out")
+        .field("f", Arc::clone(&field))
+        .build();
     let avro = avro_schema_from_connect(&outer)?;
     assert_eq!(avro["fields"][0]["type"][0], "null");
-    assert_eq!(avro["fields"][0]["type"][1]["connect.default"], json!({"a": 1}));
+    assert_eq!(
+        avro["fields"][0]["type"][1]["connect.default"],
+        json!({"a": 1})
+    );
     assert!(avro["fields"][0].get("default").is_none());
     Ok(())
 }

@@ -33,7 +33,10 @@ impl std::fmt::Debug for AvroSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AvroSettings")
             .field("urls", &self.urls)
-            .field("credentials", &self.credentials.as_ref().map(|_| "[redacted]"))
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "[redacted]"),
+            )
             .field("auto_register", &self.auto_register)
             .field("use_latest_version", &self.use_latest_version)
             .field("subject_strategy", &self.subject_strategy)
@@ -57,7 +60,10 @@ impl AvroSettings {
         settings: &BTreeMap<String, String>,
         default_registry_url: Option<&str>,
     ) -> Result<AvroSettings, ConvertError> {
-        let configured = settings.get(URL).map(String::as_str).filter(|u| !u.trim().is_empty());
+        let configured = settings
+            .get(URL)
+            .map(String::as_str)
+            .filter(|u| !u.trim().is_empty());
         let url_list = configured.or(default_registry_url).ok_or_else(|| ConvertError::Config {
             key: URL.into(),
             message: "the Avro converter needs a schema registry: set it, or run the worker with its built-in registry".into(),
@@ -82,7 +88,9 @@ impl AvroSettings {
             });
         }
 
-        let source = settings.get(CREDENTIALS_SOURCE).map(|s| s.trim().to_ascii_uppercase());
+        let source = settings
+            .get(CREDENTIALS_SOURCE)
+            .map(|s| s.trim().to_ascii_uppercase());
         let credentials = match source.as_deref().unwrap_or("URL") {
             "URL" => url_credentials,
             "USER_INFO" => {
@@ -92,7 +100,9 @@ impl AvroSettings {
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| ConvertError::Config {
                         key: USER_INFO.into(),
-                        message: format!("required when {CREDENTIALS_SOURCE}=USER_INFO (format user:password)"),
+                        message: format!(
+                            "required when {CREDENTIALS_SOURCE}=USER_INFO (format user:password)"
+                        ),
                     })?;
                 Some(user_password(info))
             }
@@ -143,13 +153,19 @@ impl AvroSettings {
     /// The secrets that must never appear in a message.
     pub(crate) fn secrets(&self) -> Vec<String> {
         match &self.credentials {
-            Some((user, Some(password))) if !password.is_empty() => vec![password.clone(), format!("{user}:{password}")],
+            Some((user, Some(password))) if !password.is_empty() => {
+                vec![password.clone(), format!("{user}:{password}")]
+            }
             _ => Vec::new(),
         }
     }
 }
 
-fn flag(settings: &BTreeMap<String, String>, key: &str, default: bool) -> Result<bool, ConvertError> {
+fn flag(
+    settings: &BTreeMap<String, String>,
+    key: &str,
+    default: bool,
+) -> Result<bool, ConvertError> {
     match settings.get(key).map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if v == "true" => Ok(true),
@@ -177,7 +193,10 @@ fn split_userinfo(url: &str) -> (String, Option<(String, Option<String>)>) {
     match rest[..authority_end].rfind('@') {
         Some(at) => {
             let info = &rest[..at];
-            (format!("{scheme}://{}", &rest[at + 1..]), Some(user_password(info)))
+            (
+                format!("{scheme}://{}", &rest[at + 1..]),
+                Some(user_password(info)),
+            )
         }
         None => (url.to_owned(), None),
     }
@@ -195,7 +214,10 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -231,7 +253,11 @@ mod tests {
 
     #[test]
     fn url_credentials_are_stripped_from_the_url() -> Result<(), ConvertError> {
-        let s = AvroSettings::parse(Side::Value, &settings(&[(URL, "http://bob:pw@host:8081/x")]), None)?;
+        let s = AvroSettings::parse(
+            Side::Value,
+            &settings(&[(URL, "http://bob:pw@host:8081/x")]),
+            None,
+        )?;
         assert_eq!(s.urls, ["http://host:8081/x"]);
         assert_eq!(s.credentials, Some(("bob".into(), Some("pw".into()))));
         Ok(())
@@ -249,6 +275,9 @@ mod tests {
         assert!(bad((CONNECT_META_DATA, "false")));
         assert!(bad((ENHANCED_SCHEMA_SUPPORT, "true")));
         assert!(bad(("value.subject.name.strategy", "com.example.Mine")));
-        assert!(!bad(("value.subject.name.strategy", "io.confluent.kafka.serializers.subject.RecordNameStrategy")));
+        assert!(!bad((
+            "value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+        )));
     }
 }

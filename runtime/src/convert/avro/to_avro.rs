@@ -13,7 +13,9 @@ use serde_json::{Map, Value as Json};
 
 use super::default_value::{default_to_json, DefaultSite};
 use super::names::*;
-use crate::data::logical::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL, DECIMAL_PRECISION, DECIMAL_SCALE};
+use crate::data::logical::{
+    CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL, DECIMAL_PRECISION, DECIMAL_SCALE,
+};
 use crate::data::{Schema, Type};
 
 /// The Avro schema (as JSON) Confluent's `AvroConverter` registers for `schema`.
@@ -65,7 +67,12 @@ impl Translator {
     /// `namespace` is the enclosing record's namespace (Avro writes a record's `namespace` only
     /// where it differs, and references relative to it). `ignore_optional` is set for union
     /// members, which cannot themselves be unions.
-    fn translate(&mut self, schema: &Schema, namespace: Option<&str>, ignore_optional: bool) -> Result<Json, String> {
+    fn translate(
+        &mut self,
+        schema: &Schema,
+        namespace: Option<&str>,
+        ignore_optional: bool,
+    ) -> Result<Json, String> {
         if is_union_struct(schema) {
             let mut members = Vec::with_capacity(schema.fields.len() + 1);
             if schema.optional {
@@ -107,21 +114,28 @@ impl Translator {
                 }
             }
             Type::Array => {
-                let items = schema.value_schema.as_deref().ok_or("array schema without element schema")?;
+                let items = schema
+                    .value_schema
+                    .as_deref()
+                    .ok_or("array schema without element schema")?;
                 avro.insert("type".into(), "array".into());
                 avro.insert("items".into(), self.translate(items, namespace, false)?);
             }
             Type::Map => {
-                let (keys, values) = match (schema.key_schema.as_deref(), schema.value_schema.as_deref()) {
-                    (Some(k), Some(v)) => (k, v),
-                    _ => return Err("map schema without key or value schema".into()),
-                };
+                let (keys, values) =
+                    match (schema.key_schema.as_deref(), schema.value_schema.as_deref()) {
+                        (Some(k), Some(v)) => (k, v),
+                        _ => return Err("map schema without key or value schema".into()),
+                    };
                 if keys.ty == Type::String && !keys.optional {
                     avro.insert("type".into(), "map".into());
                     avro.insert("values".into(), self.translate(values, namespace, false)?);
                 } else {
                     avro.insert("type".into(), "array".into());
-                    avro.insert("items".into(), self.map_entry(schema, keys, values, namespace)?);
+                    avro.insert(
+                        "items".into(),
+                        self.map_entry(schema, keys, values, namespace)?,
+                    );
                 }
             }
             Type::Struct => return self.record(schema, namespace, connect_type),
@@ -143,7 +157,12 @@ impl Translator {
         })
     }
 
-    fn record(&mut self, schema: &Schema, namespace: Option<&str>, connect_type: Option<&str>) -> Result<Json, String> {
+    fn record(
+        &mut self,
+        schema: &Schema,
+        namespace: Option<&str>,
+        connect_type: Option<&str>,
+    ) -> Result<Json, String> {
         let (space, name) = match &schema.name {
             Some(full) => {
                 let (space, name) = split_name(full);
@@ -157,7 +176,8 @@ impl Translator {
                         1 => DEFAULT_SCHEMA_NAME.to_owned(),
                         n => format!("{DEFAULT_SCHEMA_NAME}{n}"),
                     };
-                    self.unnamed.push((schema.clone(), full_name(Some(NAMESPACE), &name)));
+                    self.unnamed
+                        .push((schema.clone(), full_name(Some(NAMESPACE), &name)));
                     (Some(NAMESPACE.to_owned()), name)
                 }
             },
@@ -185,7 +205,13 @@ impl Translator {
 
     /// The entry record of a map with non-string keys: `{key, value}`, named `MapEntry` (or
     /// after the map when it has a name).
-    fn map_entry(&mut self, map: &Schema, keys: &Schema, values: &Schema, namespace: Option<&str>) -> Result<Json, String> {
+    fn map_entry(
+        &mut self,
+        map: &Schema,
+        keys: &Schema,
+        values: &Schema,
+        namespace: Option<&str>,
+    ) -> Result<Json, String> {
         let (space, name) = match &map.name {
             Some(full) => split_name(full),
             None => (Some(NAMESPACE), MAP_ENTRY_TYPE_NAME),
@@ -197,7 +223,10 @@ impl Translator {
         let mut avro = Map::new();
         avro.insert("type".into(), "record".into());
         write_name(&mut avro, name, space, namespace);
-        let fields = vec![self.field(KEY_FIELD, keys, None, space)?, self.field(VALUE_FIELD, values, None, space)?];
+        let fields = vec![
+            self.field(KEY_FIELD, keys, None, space)?,
+            self.field(VALUE_FIELD, values, None, space)?,
+        ];
         avro.insert("fields".into(), Json::Array(fields));
         if map.name.is_some() {
             avro.insert(CONNECT_INTERNAL_TYPE.into(), MAP_ENTRY_TYPE_NAME.into());
@@ -207,7 +236,12 @@ impl Translator {
 
     /// A reference to `full` when it was already written; registers it otherwise. Two different
     /// schemas under one name cannot be expressed in Avro (Java fails with "Can't redefine").
-    fn existing(&mut self, full: &str, schema: &Schema, namespace: Option<&str>) -> Result<Option<Json>, String> {
+    fn existing(
+        &mut self,
+        full: &str,
+        schema: &Schema,
+        namespace: Option<&str>,
+    ) -> Result<Option<Json>, String> {
         let plain = non_optional(schema);
         match self.defined.get(full) {
             Some(previous) if *previous == plain => Ok(Some(reference(full, namespace))),
@@ -223,7 +257,13 @@ impl Translator {
 
     /// A record field: `name`, `type`, `doc`, `default` (the Connect default, or null for an
     /// optional field), as `AvroData.addAvroRecordField`.
-    fn field(&mut self, name: &str, schema: &Schema, doc: Option<&str>, namespace: Option<&str>) -> Result<Json, String> {
+    fn field(
+        &mut self,
+        name: &str,
+        schema: &Schema,
+        doc: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Json, String> {
         let avro_type = self.translate(schema, namespace, false)?;
         let default = match &schema.default {
             Some(d) if !d.is_null() => Some(default_to_json(schema, d, DefaultSite::Field)?),
@@ -232,7 +272,10 @@ impl Translator {
         };
         // A default must fit the union's first branch; Confluent drops one that does not (an
         // optional struct with a default, whose union starts with null).
-        let first_is_null = avro_type.as_array().and_then(|m| m.first()).is_some_and(|f| f == "null");
+        let first_is_null = avro_type
+            .as_array()
+            .and_then(|m| m.first())
+            .is_some_and(|f| f == "null");
         let default = default.filter(|d| !first_is_null || d.is_null());
 
         let mut field = Map::new();
@@ -253,7 +296,12 @@ fn primitive(avro: &mut Map<String, Json>, name: &str) {
 }
 
 /// `name`, and `namespace` when it differs from the enclosing one (Avro Java's `writeName`).
-fn write_name(avro: &mut Map<String, Json>, name: &str, space: Option<&str>, enclosing: Option<&str>) {
+fn write_name(
+    avro: &mut Map<String, Json>,
+    name: &str,
+    space: Option<&str>,
+    enclosing: Option<&str>,
+) {
     avro.insert("name".into(), name.into());
     match (space, enclosing) {
         (Some(s), e) if Some(s) != e => {
@@ -278,7 +326,11 @@ fn reference(full: &str, enclosing: Option<&str>) -> Json {
 }
 
 /// The `connect.*` and logical-type properties, in the order `AvroData` adds them.
-fn add_properties(avro: &mut Map<String, Json>, schema: &Schema, connect_type: Option<&str>) -> Result<(), String> {
+fn add_properties(
+    avro: &mut Map<String, Json>,
+    schema: &Schema,
+    connect_type: Option<&str>,
+) -> Result<(), String> {
     if let Some(doc) = &schema.doc {
         avro.insert(CONNECT_DOC.into(), doc.as_str().into());
     }
@@ -296,7 +348,10 @@ fn add_properties(avro: &mut Map<String, Json>, schema: &Schema, connect_type: O
     }
     if let Some(default) = schema.default.as_ref().filter(|d| !d.is_null()) {
         if schema.parameter(AVRO_FIELD_DEFAULT_FLAG).is_none() {
-            avro.insert(CONNECT_DEFAULT.into(), default_to_json(schema, default, DefaultSite::ConnectProperty)?);
+            avro.insert(
+                CONNECT_DEFAULT.into(),
+                default_to_json(schema, default, DefaultSite::ConnectProperty)?,
+            );
         }
     }
     if let Some(name) = &schema.name {
@@ -322,13 +377,18 @@ fn logical_type(schema: &Schema) -> Option<&'static str> {
         Type::Bytes if is_decimal(schema) => Some(LOGICAL_DECIMAL),
         Type::Int32 if name.eq_ignore_ascii_case(CONNECT_DATE) => Some(LOGICAL_DATE),
         Type::Int32 if name.eq_ignore_ascii_case(CONNECT_TIME) => Some(LOGICAL_TIME_MILLIS),
-        Type::Int64 if name.eq_ignore_ascii_case(CONNECT_TIMESTAMP) => Some(LOGICAL_TIMESTAMP_MILLIS),
+        Type::Int64 if name.eq_ignore_ascii_case(CONNECT_TIMESTAMP) => {
+            Some(LOGICAL_TIMESTAMP_MILLIS)
+        }
         _ => None,
     }
 }
 
 fn is_decimal(schema: &Schema) -> bool {
-    schema.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(DECIMAL))
+    schema
+        .name
+        .as_deref()
+        .is_some_and(|n| n.eq_ignore_ascii_case(DECIMAL))
 }
 
 /// A decimal's (precision, scale); precision defaults to 64 as in `AvroData`.
@@ -339,7 +399,9 @@ fn decimal_precision_scale(schema: &Schema) -> Result<(u32, i32), String> {
         .parse::<i32>()
         .map_err(|e| format!("decimal 'scale' parameter: {e}"))?;
     let precision = match schema.parameter(DECIMAL_PRECISION) {
-        Some(p) => p.parse::<u32>().map_err(|e| format!("decimal '{DECIMAL_PRECISION}' parameter: {e}"))?,
+        Some(p) => p
+            .parse::<u32>()
+            .map_err(|e| format!("decimal '{DECIMAL_PRECISION}' parameter: {e}"))?,
         None => DECIMAL_PRECISION_DEFAULT,
     };
     Ok((precision, scale))
