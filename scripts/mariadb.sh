@@ -209,6 +209,7 @@ do_start() {
     --log-bin=binlog \
     --binlog-format=ROW \
     --binlog-row-image=FULL \
+    --binlog-row-metadata=FULL \
     --server-id=1 \
     --gtid-strict-mode=OFF \
     --binlog-expire-logs-seconds=604800 \

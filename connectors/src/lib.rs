@@ -11,6 +11,8 @@ use tributary_runtime::connector::Plugins;
 
 pub mod datagen;
 pub mod file;
+pub mod jdbc;
+pub mod mysql;
 
 /// Every connector this build ships, as the worker looks them up by `connector.class`.
 ///
@@ -20,7 +22,8 @@ pub fn plugins() -> Plugins {
     plugins
         .register(Arc::new(datagen::DatagenConnector))
         .register(Arc::new(file::FileStreamSourceConnector))
-        .register(Arc::new(file::FileStreamSinkConnector));
+        .register(Arc::new(file::FileStreamSinkConnector))
+        .register(Arc::new(mysql::MySqlConnector));
     plugins
 }
 

@@ -71,12 +71,24 @@ pub fn worker_props(bootstrap: &str, dir: &Path, extra: &[(&str, &str)]) -> Conf
     props
 }
 
+/// Logs of in-process workers go to the test's output (shown for failing tests).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rdkafka=warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
 /// A worker in this process.
 pub async fn start_worker(
     props: &ConfigMap,
     plugins: Plugins,
     connectors: Vec<ConfigMap>,
 ) -> Standalone {
+    init_logs();
     let config = WorkerConfig::parse(props).expect("worker config");
     Standalone::start(config, plugins, connectors)
         .await
@@ -201,6 +213,54 @@ pub fn consume_all(
                 m.key().map(<[u8]>::to_vec),
                 m.payload().map(<[u8]>::to_vec),
             ));
+        }
+    }
+    out
+}
+
+/// Every record of `topic` from the beginning, read until none came for `idle` (at most `max`).
+pub fn consume_until_idle(
+    bootstrap: &str,
+    topic: &str,
+    idle: Duration,
+    max: Duration,
+) -> Vec<Consumed> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("test-reader-{}", uniq()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + max;
+    let mut last = Instant::now();
+    let mut out = Vec::new();
+    // The group join takes a moment before the first record: don't count it as idle.
+    let mut started = false;
+    while Instant::now() < deadline && (!started || last.elapsed() < idle) {
+        match consumer.poll(Duration::from_millis(50)) {
+            Some(Ok(m)) => {
+                started = true;
+                last = Instant::now();
+                out.push((
+                    m.partition(),
+                    m.offset(),
+                    m.key().map(<[u8]>::to_vec),
+                    m.payload().map(<[u8]>::to_vec),
+                ));
+            }
+            _ => {
+                if !started
+                    && !consumer
+                        .assignment()
+                        .map(|a| a.count() == 0)
+                        .unwrap_or(true)
+                    && last.elapsed() > Duration::from_secs(5)
+                {
+                    started = true;
+                }
+            }
         }
     }
     out

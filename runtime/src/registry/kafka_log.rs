@@ -88,6 +88,11 @@ impl KafkaLog {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest");
+        if !client_config.contains_key("fetch.wait.max.ms") {
+            // Every registration waits until the follower reads its own record back: the
+            // broker must not hold fetches for the default 500 ms.
+            consumer_config.set("fetch.wait.max.ms", "10");
+        }
         let consumer: StreamConsumer = consumer_config
             .create()
             .map_err(|e| RegistryError::kafka("creating the registry topic consumer", e))?;

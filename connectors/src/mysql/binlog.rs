@@ -1,0 +1,790 @@
+//! Streaming the binlog as a replica and turning rows events into change records.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::prelude::Queryable;
+use mysql_async::BinlogStreamRequest;
+use tokio::sync::{mpsc, watch, Mutex};
+use tracing::{info, warn};
+use tributary_runtime::connector::{TaskError, TaskProgress};
+use tributary_runtime::data::Value;
+use tributary_runtime::envelope::Op;
+use tributary_runtime::record::SourceRecord;
+
+use super::catalog::Catalog;
+use super::config::MySqlConfig;
+use super::connection::{connect, is_mariadb};
+use super::events::{
+    change_records, heartbeat_record, same_key, schema_change_record, truncate_record, RowChange,
+    SourceInfo,
+};
+use super::offset::{BinlogPosition, MySqlOffset};
+use super::table::Table;
+use super::types::from_binlog;
+
+const MARIADB_ANNOTATE_ROWS: u8 = 160;
+const MARIADB_GTID: u8 = 162;
+
+pub struct StreamContext {
+    pub config: Arc<MySqlConfig>,
+    pub catalog: Arc<Mutex<Catalog>>,
+    pub out: mpsc::Sender<Vec<SourceRecord>>,
+    pub progress: TaskProgress,
+    pub stop: watch::Receiver<bool>,
+}
+
+enum StreamError {
+    /// The connection failed: reconnect and resume.
+    Connection(String),
+    Fatal(String),
+}
+
+/// Streams from `start` until stopped, reconnecting with backoff when the connection drops.
+pub async fn run(ctx: StreamContext, start: BinlogPosition) -> Result<(), TaskError> {
+    let mut state = State::new(start);
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        if *ctx.stop.borrow() {
+            return Ok(());
+        }
+        let began = Instant::now();
+        match stream_once(&ctx, &mut state).await {
+            Ok(()) => return Ok(()),
+            Err(StreamError::Fatal(m)) => return Err(TaskError::fatal(m)),
+            Err(StreamError::Connection(m)) => {
+                if began.elapsed() > Duration::from_secs(30) {
+                    backoff = Duration::from_millis(500);
+                }
+                warn!(error = %m, retry_in_ms = backoff.as_millis() as u64, position = ?state.resume, "binlog connection lost; reconnecting");
+                ctx.progress.set(format!("reconnecting to the binlog: {m}"));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Where the reader is in the binlog.
+struct State {
+    /// The offset of the last record handed out: where a reconnect resumes.
+    resume: BinlogPosition,
+    file: String,
+    txn_start: u64,
+    in_txn: bool,
+    /// Rows events seen in the current transaction.
+    event_index: u64,
+    /// From a resume: rows events / rows of the first transaction already published.
+    skip_events: u64,
+    skip_rows: u64,
+    gtid: Option<String>,
+    /// MariaDB GTID positions by domain, or MySQL's last GTID.
+    gtids: BTreeMap<u32, String>,
+    thread: Option<i64>,
+    query: Option<String>,
+    ts_sec: i64,
+    server_id: u32,
+}
+
+impl State {
+    fn new(start: BinlogPosition) -> State {
+        State {
+            file: start.file.clone(),
+            txn_start: start.pos,
+            in_txn: false,
+            event_index: 0,
+            skip_events: start.event,
+            skip_rows: start.row,
+            gtid: None,
+            gtids: BTreeMap::new(),
+            thread: None,
+            query: None,
+            ts_sec: 0,
+            server_id: 0,
+            resume: start,
+        }
+    }
+
+    fn gtid_set(&self) -> Option<String> {
+        (!self.gtids.is_empty()).then(|| self.gtids.values().cloned().collect::<Vec<_>>().join(","))
+    }
+
+    fn offset(&self, event: u64, row: u64) -> MySqlOffset {
+        MySqlOffset {
+            position: BinlogPosition {
+                file: self.file.clone(),
+                pos: self.txn_start,
+                event,
+                row,
+                gtids: self.gtid_set(),
+            },
+            ts_sec: self.ts_sec,
+            server_id: self.server_id,
+            snapshot: None,
+        }
+    }
+
+    fn info(&self, row: i32) -> SourceInfo {
+        SourceInfo {
+            ts_ms: self.ts_sec * 1000,
+            snapshot: "false",
+            server_id: self.server_id,
+            gtid: self.gtid.clone(),
+            file: self.file.clone(),
+            pos: self.txn_start,
+            row,
+            thread: self.thread,
+            query: self.query.clone(),
+        }
+    }
+
+    /// A transaction (or a standalone statement) ended at `next_pos`.
+    fn commit(&mut self, next_pos: u64) {
+        self.in_txn = false;
+        self.txn_start = next_pos;
+        self.event_index = 0;
+        self.skip_events = 0;
+        self.skip_rows = 0;
+        self.query = None;
+    }
+
+    fn begin(&mut self, start: u64) {
+        if !self.in_txn {
+            self.in_txn = true;
+            self.txn_start = start;
+            self.event_index = 0;
+        }
+    }
+}
+
+fn conn_err(e: impl std::fmt::Display) -> StreamError {
+    StreamError::Connection(e.to_string())
+}
+
+async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), StreamError> {
+    let config = &ctx.config;
+    let mut conn = connect(config).await.map_err(StreamError::Connection)?;
+    let mariadb = is_mariadb(&mut conn).await;
+    {
+        let mut catalog = ctx.catalog.lock().await;
+        catalog
+            .load(&mut conn, config, None)
+            .await
+            .map_err(conn_err)?;
+    }
+    if mariadb {
+        // Without this MariaDB sends its GTID events as dummy query events.
+        conn.query_drop("SET @mariadb_slave_capability = 4")
+            .await
+            .map_err(conn_err)?;
+    }
+    conn.query_drop("SET @master_binlog_checksum = @@global.binlog_checksum")
+        .await
+        .map_err(conn_err)?;
+    // Resume at the start of the transaction the stored offset is in; what of it was
+    // published is skipped below.
+    *state = State::new(state.resume.clone());
+    let file = state.resume.file.clone();
+    let request = BinlogStreamRequest::new(config.server_id)
+        .with_filename(file.as_bytes())
+        .with_pos(state.resume.pos.max(4));
+    let mut stream = conn.get_binlog_stream(request).await.map_err(|e| {
+        let text = e.to_string();
+        if text.contains("1236")
+            || text
+                .to_ascii_lowercase()
+                .contains("could not find first log file")
+        {
+            StreamError::Fatal(format!(
+                "the binlog file {file} (position {}) is no longer on the server: {text}",
+                state.resume.pos
+            ))
+        } else {
+            conn_err(text)
+        }
+    })?;
+    info!(file = %state.resume.file, pos = state.resume.pos, mariadb, "streaming the binlog");
+    ctx.progress.set(format!(
+        "streaming from {}:{}",
+        state.resume.file, state.resume.pos
+    ));
+    let mut stop = ctx.stop.clone();
+    let heartbeat = (config.heartbeat_ms > 0).then(|| Duration::from_millis(config.heartbeat_ms));
+    let mut last_heartbeat = Instant::now();
+    let mut heartbeat_position: Option<BinlogPosition> = None;
+    loop {
+        let tick = heartbeat.unwrap_or(Duration::from_secs(3600));
+        let event = tokio::select! {
+            _ = stop.changed() => { let _ = stream.close().await; return Ok(()); }
+            _ = tokio::time::sleep(tick.saturating_sub(last_heartbeat.elapsed())) => None,
+            e = stream.next() => match e {
+                None => return Err(StreamError::Connection("the server closed the binlog stream".into())),
+                Some(Err(e)) => return Err(conn_err(e)),
+                Some(Ok(e)) => Some(e),
+            },
+        };
+        if let Some(hb) = heartbeat {
+            if last_heartbeat.elapsed() >= hb {
+                last_heartbeat = Instant::now();
+                // Only when idle between transactions and the position moved since the last one.
+                let at = state.offset(0, 0);
+                if !state.in_txn && heartbeat_position.as_ref() != Some(&at.position) {
+                    heartbeat_position = Some(at.position.clone());
+                    state.resume = at.position.clone();
+                    send(ctx, vec![heartbeat_record(config, &at)]).await?;
+                }
+            }
+        }
+        let Some(event) = event else { continue };
+        let records = handle_event(ctx, state, &stream, &event).await?;
+        if !records.is_empty() {
+            send(ctx, records).await?;
+        }
+    }
+}
+
+async fn send(ctx: &StreamContext, records: Vec<SourceRecord>) -> Result<(), StreamError> {
+    ctx.out
+        .send(records)
+        .await
+        .map_err(|_| StreamError::Fatal("the task stopped reading".into()))
+}
+
+async fn handle_event(
+    ctx: &StreamContext,
+    state: &mut State,
+    stream: &mysql_async::BinlogStream,
+    event: &Event,
+) -> Result<Vec<SourceRecord>, StreamError> {
+    let header = event.header();
+    let next_pos = u64::from(header.log_pos());
+    let start = next_pos.saturating_sub(u64::from(header.event_size()));
+    if header.timestamp() > 0 {
+        state.ts_sec = i64::from(header.timestamp());
+    }
+    state.server_id = header.server_id();
+    let raw_type = header.event_type_raw();
+    if raw_type == MARIADB_GTID {
+        let data = event.data();
+        if data.len() >= 12 {
+            let seq = u64::from_le_bytes(data[0..8].try_into().unwrap_or_default());
+            let domain = u32::from_le_bytes(data[8..12].try_into().unwrap_or_default());
+            let gtid = format!("{domain}-{}-{seq}", header.server_id());
+            state.gtids.insert(domain, gtid.clone());
+            state.gtid = Some(gtid);
+        }
+        state.begin(start);
+        return Ok(Vec::new());
+    }
+    if raw_type == MARIADB_ANNOTATE_ROWS {
+        if ctx.config.include_query {
+            state.query = Some(String::from_utf8_lossy(event.data()).into_owned());
+        }
+        return Ok(Vec::new());
+    }
+    let data = match event.read_data() {
+        Ok(Some(d)) => d,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(StreamError::Fatal(format!(
+                "cannot decode a binlog event at {}:{start}: {e}",
+                state.file
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    match data {
+        EventData::RotateEvent(r) => {
+            let name = binlog_file_name(&r.name());
+            if name != state.file {
+                state.file = name;
+                state.txn_start = r.position();
+                if !state.in_txn {
+                    state.commit(r.position());
+                }
+            }
+        }
+        EventData::GtidEvent(g) => {
+            let sid = g.sid();
+            let uuid = format!(
+                "{}-{}-{}-{}-{}",
+                hex(&sid[0..4]),
+                hex(&sid[4..6]),
+                hex(&sid[6..8]),
+                hex(&sid[8..10]),
+                hex(&sid[10..16])
+            );
+            let gtid = format!("{uuid}:{}", g.gno());
+            state.gtids.insert(0, gtid.clone());
+            state.gtid = Some(gtid);
+            state.begin(start);
+        }
+        EventData::AnonymousGtidEvent(_) => state.begin(start),
+        EventData::QueryEvent(q) => {
+            let sql = q.query().into_owned();
+            let upper = sql
+                .trim_start()
+                .get(..16)
+                .unwrap_or(sql.trim_start())
+                .to_ascii_uppercase();
+            state.thread = Some(i64::from(q.thread_id()));
+            if upper.starts_with("BEGIN") {
+                state.begin(start);
+            } else if upper.starts_with("COMMIT") {
+                state.commit(next_pos);
+            } else if upper.starts_with("XA ")
+                || upper.starts_with("SAVEPOINT")
+                || upper.starts_with("ROLLBACK")
+            {
+                // Transaction control without data of its own.
+            } else {
+                let db = q.schema().into_owned();
+                state.begin(start);
+                out = ddl(ctx, state, &db, &sql, next_pos).await?;
+                state.commit(next_pos);
+                state.resume = state.offset(0, 0).position;
+            }
+        }
+        EventData::XidEvent(_) => state.commit(next_pos),
+        EventData::RowsEvent(rows) => {
+            let index = state.event_index;
+            state.event_index += 1;
+            if index < state.skip_events {
+                return Ok(Vec::new());
+            }
+            let skip_rows = if index == state.skip_events {
+                state.skip_rows
+            } else {
+                0
+            };
+            let Some(tme) = stream.get_tme(rows.table_id()) else {
+                return Err(StreamError::Fatal(format!(
+                    "rows event at {}:{start} without its table map",
+                    state.file
+                )));
+            };
+            out = rows_event(ctx, state, tme, &rows, index, skip_rows).await?;
+        }
+        _ => {}
+    }
+    if let Some(last) = out.last() {
+        if let Ok(o) = MySqlOffset::from_offset(&last.source_offset) {
+            state.resume = o.position;
+        }
+    }
+    Ok(out)
+}
+
+/// A binlog file name as `base.NNNNNN`. The server's first (artificial) rotate event comes
+/// before the format description that announces checksums, so its name can carry the
+/// checksum's four bytes: cut everything after the sequence number.
+fn binlog_file_name(raw: &str) -> String {
+    match raw.rfind('.') {
+        Some(dot) => {
+            let digits = raw[dot + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            raw[..dot + 1 + digits].to_owned()
+        }
+        None => raw.to_owned(),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The column names a TABLE_MAP carries when the server logs with
+/// `binlog_row_metadata=FULL` (MySQL 8.0.1+, MariaDB 10.5+).
+fn table_map_column_names(tme: &TableMapEvent<'_>) -> Option<Vec<String>> {
+    use mysql_async::binlog::events::OptionalMetadataField;
+    for field in tme.iter_optional_meta() {
+        if let Ok(OptionalMetadataField::ColumnName(names)) = field {
+            return Some(
+                names
+                    .iter_names()
+                    .filter_map(Result::ok)
+                    .map(|n| n.name().into_owned())
+                    .collect(),
+            );
+        }
+    }
+    None
+}
+
+/// The table model for a rows event, as the binlog describes the table at that event.
+///
+/// With `binlog_row_metadata=FULL` the TABLE_MAP names every column, so the model is the
+/// catalog's column definitions picked by those names, in the binlog's order: exact even when
+/// the catalog has moved on (columns added or dropped after this event). Without names, the
+/// catalog is used when its column count matches, and the task stops otherwise.
+async fn table_for(
+    ctx: &StreamContext,
+    tme: &TableMapEvent<'_>,
+) -> Result<Option<Arc<Table>>, StreamError> {
+    let db = tme.database_name().into_owned();
+    let name = tme.table_name().into_owned();
+    if !ctx.config.filters.table(&db, &name) {
+        return Ok(None);
+    }
+    let mut catalog = ctx.catalog.lock().await;
+    let Some(table) = catalog.table(&db, &name) else {
+        return Err(StreamError::Fatal(format!(
+            "table {db}.{name} is in the binlog but not in the catalog"
+        )));
+    };
+    match table_map_column_names(tme) {
+        Some(names) => catalog
+            .as_of(&ctx.config, &table, &names)
+            .map(Some)
+            .map_err(StreamError::Fatal),
+        None if table.columns.len() as u64 == tme.columns_count() => Ok(Some(table)),
+        None => Err(StreamError::Fatal(format!(
+            "table {db}.{name} has {} columns in the binlog but {} in the catalog: the connector is behind a later schema change of this table. \
+             Set binlog_row_metadata=FULL on the server so that the binlog names its columns, or reset the connector's offsets for a new snapshot",
+            tme.columns_count(),
+            table.columns.len()
+        ))),
+    }
+}
+
+async fn rows_event(
+    ctx: &StreamContext,
+    state: &mut State,
+    tme: &TableMapEvent<'static>,
+    rows: &RowsEventData<'_>,
+    index: u64,
+    skip_rows: u64,
+) -> Result<Vec<SourceRecord>, StreamError> {
+    let Some(table) = table_for(ctx, tme).await? else {
+        return Ok(Vec::new());
+    };
+    let config = &ctx.config;
+    let op = match rows {
+        RowsEventData::WriteRowsEvent(_) | RowsEventData::WriteRowsEventV1(_) => Op::Create,
+        RowsEventData::UpdateRowsEvent(_)
+        | RowsEventData::UpdateRowsEventV1(_)
+        | RowsEventData::PartialUpdateRowsEvent(_) => Op::Update,
+        RowsEventData::DeleteRowsEvent(_) | RowsEventData::DeleteRowsEventV1(_) => Op::Delete,
+    };
+    let mut out = Vec::new();
+    for (r, row) in rows.rows(tme).enumerate() {
+        let r = r as u64;
+        let (before, after) = row.map_err(|e| {
+            StreamError::Fatal(format!(
+                "cannot decode a row of {} at {}:{}: {e}",
+                table.full_name(),
+                state.file,
+                state.txn_start
+            ))
+        })?;
+        if r < skip_rows {
+            continue;
+        }
+        let convert = |row: &Option<mysql_async::binlog::row::BinlogRow>| -> Result<
+            (
+                Option<tributary_runtime::data::Struct>,
+                Option<tributary_runtime::data::Struct>,
+            ),
+            String,
+        > {
+            let Some(row) = row else {
+                return Ok((None, None));
+            };
+            let value = |i: usize| -> Result<Value, String> {
+                match row.as_ref(i) {
+                    Some(v) => {
+                        from_binlog(&table.columns[i], v, &config.modes).map_err(|e| e.to_string())
+                    }
+                    None => Ok(Value::Null),
+                }
+            };
+            Ok((table.key_of(value)?, Some(table.row(value)?)))
+        };
+        let fail = |e: String| {
+            StreamError::Fatal(format!(
+                "table {} at {}:{} row {r}: {e}",
+                table.full_name(),
+                state.file,
+                state.txn_start
+            ))
+        };
+        let (key_before, row_before) = convert(&before).map_err(fail)?;
+        let (key_after, row_after) = convert(&after).map_err(fail)?;
+        let info = state.info(r as i32);
+        let offset_before = state.offset(index, r);
+        let offset_done = state.offset(index, r + 1);
+        match op {
+            Op::Update if !same_key(&key_before, &key_after) => {
+                // A primary-key change: Debezium's delete (+ tombstone) of the old key, then a create.
+                if !config.skips("d") {
+                    change_records(
+                        config,
+                        RowChange {
+                            table: &table,
+                            op: Op::Delete,
+                            key: key_before,
+                            before: row_before,
+                            after: None,
+                        },
+                        &info,
+                        &offset_before,
+                        &offset_before,
+                        &mut out,
+                    );
+                }
+                if !config.skips("c") {
+                    change_records(
+                        config,
+                        RowChange {
+                            table: &table,
+                            op: Op::Create,
+                            key: key_after,
+                            before: None,
+                            after: row_after,
+                        },
+                        &info,
+                        &offset_before,
+                        &offset_done,
+                        &mut out,
+                    );
+                }
+            }
+            _ if config.skips(op.code()) => {}
+            Op::Delete => change_records(
+                config,
+                RowChange {
+                    table: &table,
+                    op,
+                    key: key_before,
+                    before: row_before,
+                    after: None,
+                },
+                &info,
+                &offset_before,
+                &offset_done,
+                &mut out,
+            ),
+            _ => change_records(
+                config,
+                RowChange {
+                    table: &table,
+                    op,
+                    key: key_after,
+                    before: row_before,
+                    after: row_after,
+                },
+                &info,
+                &offset_before,
+                &offset_done,
+                &mut out,
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// A DDL statement: reload the catalog, publish the schema change, emit truncates.
+async fn ddl(
+    ctx: &StreamContext,
+    state: &mut State,
+    db: &str,
+    sql: &str,
+    next_pos: u64,
+) -> Result<Vec<SourceRecord>, StreamError> {
+    let config = &ctx.config;
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(4)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let first = words.first().map(String::as_str).unwrap_or("");
+    if !matches!(first, "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE") {
+        return Ok(Vec::new());
+    }
+    let target_db = statement_database(sql).unwrap_or_else(|| db.to_owned());
+    if !target_db.is_empty() && !config.filters.database(&target_db) {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let offset = MySqlOffset {
+        position: BinlogPosition {
+            file: state.file.clone(),
+            pos: next_pos,
+            event: 0,
+            row: 0,
+            gtids: state.gtid_set(),
+        },
+        ts_sec: state.ts_sec,
+        server_id: state.server_id,
+        snapshot: None,
+    };
+    if first == "TRUNCATE" {
+        if let Some(name) = truncate_target(sql) {
+            let (tdb, tname) = match name.split_once('.') {
+                Some((d, t)) => (d.to_owned(), t.to_owned()),
+                None => (db.to_owned(), name),
+            };
+            let table = ctx.catalog.lock().await.table(&tdb, &tname);
+            if let (Some(table), false) = (table, config.skips("t")) {
+                out.push(truncate_record(config, &table, &state.info(0), &offset));
+            }
+        }
+    } else {
+        let mut conn = connect(config).await.map_err(StreamError::Connection)?;
+        let mut catalog = ctx.catalog.lock().await;
+        let only = (!target_db.is_empty()).then_some(target_db.as_str());
+        catalog
+            .load(&mut conn, config, only)
+            .await
+            .map_err(conn_err)?;
+        info!(database = %target_db, statement = %sql.chars().take(200).collect::<String>(), "schema change");
+    }
+    if config.include_schema_changes
+        && (target_db.is_empty() || config.filters.database(&target_db))
+    {
+        out.push(schema_change_record(
+            config,
+            &target_db,
+            sql,
+            &state.info(0),
+            &offset,
+        ));
+    }
+    Ok(out)
+}
+
+/// One identifier at the start of `text`: backtick-quoted (with doubled backticks) or bare.
+fn identifier(text: &str) -> Option<(String, &str)> {
+    let text = text.trim_start();
+    if let Some(rest) = text.strip_prefix('`') {
+        let mut name = String::new();
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '`' {
+                if chars.peek().map(|(_, n)| *n) == Some('`') {
+                    name.push('`');
+                    chars.next();
+                } else {
+                    return Some((name, &rest[i + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        None
+    } else {
+        let end = text
+            .find(|c: char| c.is_whitespace() || matches!(c, '.' | '(' | ';' | ','))
+            .unwrap_or(text.len());
+        (end > 0).then(|| (text[..end].to_owned(), &text[end..]))
+    }
+}
+
+/// `[db.]name` at the start of `text`.
+fn qualified_name(text: &str) -> Option<(Option<String>, String)> {
+    let (first, rest) = identifier(text)?;
+    match rest.strip_prefix('.') {
+        Some(rest) => identifier(rest).map(|(second, _)| (Some(first), second)),
+        None => Some((None, first)),
+    }
+}
+
+/// Skips leading keywords (case-insensitive) in order, as far as they match.
+fn skip_keywords<'a>(mut text: &'a str, keywords: &[&str]) -> &'a str {
+    for k in keywords {
+        let t = text.trim_start();
+        match t.get(..k.len()) {
+            Some(w)
+                if w.eq_ignore_ascii_case(k) && t[k.len()..].starts_with(char::is_whitespace) =>
+            {
+                text = &t[k.len()..]
+            }
+            _ => return text,
+        }
+    }
+    text
+}
+
+/// `TRUNCATE [TABLE] [db.]name` → `[db.]name` unquoted.
+fn truncate_target(sql: &str) -> Option<String> {
+    let rest = skip_keywords(sql, &["TRUNCATE"]);
+    let rest = skip_keywords(rest, &["TABLE"]);
+    qualified_name(rest).map(|(db, t)| match db {
+        Some(d) => format!("{d}.{t}"),
+        None => t,
+    })
+}
+
+/// The database a DDL statement names explicitly (`ALTER TABLE db.t …`, `CREATE DATABASE db`).
+fn statement_database(sql: &str) -> Option<String> {
+    let after_verb = {
+        let t = sql.trim_start();
+        let end = t.find(char::is_whitespace)?;
+        &t[end..]
+    };
+    let t = after_verb.trim_start();
+    let upper = t.get(..9).unwrap_or(t).to_ascii_uppercase();
+    if upper.starts_with("DATABASE") || upper.starts_with("SCHEMA") {
+        let rest = skip_keywords(t, &["DATABASE"]);
+        let rest = skip_keywords(rest, &["SCHEMA"]);
+        let rest = skip_keywords(rest, &["IF", "NOT", "EXISTS"]);
+        let rest = skip_keywords(rest, &["IF", "EXISTS"]);
+        return identifier(rest).map(|(name, _)| name);
+    }
+    // CREATE [TEMPORARY|OR REPLACE] TABLE, ALTER [ONLINE|IGNORE] TABLE, DROP TABLE, RENAME TABLE.
+    let table_at = t.to_ascii_uppercase().find("TABLE ")?;
+    let rest = skip_keywords(&t[table_at..], &["TABLE"]);
+    let rest = skip_keywords(rest, &["IF", "NOT", "EXISTS"]);
+    let rest = skip_keywords(rest, &["IF", "EXISTS"]);
+    qualified_name(rest).and_then(|(db, _)| db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binlog_file_names_lose_trailing_checksum_bytes() {
+        assert_eq!(binlog_file_name("binlog.000002c\u{fffd}U"), "binlog.000002");
+        assert_eq!(binlog_file_name("mysql-bin.000123"), "mysql-bin.000123");
+    }
+
+    #[test]
+    fn truncate_targets_are_unquoted() {
+        assert_eq!(
+            truncate_target("TRUNCATE TABLE refdb.composite"),
+            Some("refdb.composite".into())
+        );
+        assert_eq!(
+            truncate_target("truncate `my db`.`t`"),
+            Some("my db.t".into())
+        );
+        assert_eq!(truncate_target("TRUNCATE t1;"), Some("t1".into()));
+    }
+
+    #[test]
+    fn ddl_database_is_found_when_named() {
+        assert_eq!(
+            statement_database("ALTER TABLE refdb.all_types ADD COLUMN x INT"),
+            Some("refdb".into())
+        );
+        assert_eq!(
+            statement_database("CREATE DATABASE IF NOT EXISTS `shop`"),
+            Some("shop".into())
+        );
+        assert_eq!(
+            statement_database("DROP DATABASE shop"),
+            Some("shop".into())
+        );
+        assert_eq!(statement_database("ALTER TABLE t ADD COLUMN x INT"), None);
+        assert_eq!(
+            statement_database("CREATE TABLE IF NOT EXISTS `a`.`b` (x int)"),
+            Some("a".into())
+        );
+    }
+}

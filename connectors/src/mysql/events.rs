@@ -1,0 +1,219 @@
+//! Turning captured rows into Kafka records: Debezium's change events, tombstones, truncates,
+//! schema changes and heartbeats.
+
+use std::sync::OnceLock;
+
+use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use tributary_runtime::envelope::{tombstone, EventTime, Op};
+use tributary_runtime::record::{SchemaAndValue, SourceRecord};
+use tributary_runtime::schemas;
+
+use super::config::MySqlConfig;
+use super::offset::{partition, MySqlOffset};
+use super::table::Table;
+
+/// Debezium's `source.version`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), ".tributary");
+
+/// Where an event came from, for the `source` block.
+#[derive(Clone, Debug, Default)]
+pub struct SourceInfo {
+    pub ts_ms: i64,
+    /// `true`, `first`, `last`, `first_in_data_collection`, `last_in_data_collection`, or `false`.
+    pub snapshot: &'static str,
+    pub server_id: u32,
+    pub gtid: Option<String>,
+    pub file: String,
+    pub pos: u64,
+    pub row: i32,
+    pub thread: Option<i64>,
+    pub query: Option<String>,
+}
+
+pub fn source_block(
+    config: &MySqlConfig,
+    db: &str,
+    table: Option<&str>,
+    info: &SourceInfo,
+    now: EventTime,
+) -> Struct {
+    let mut s = Struct::new(schemas::mysql_source());
+    s.put("version", VERSION);
+    s.put("connector", "mysql");
+    s.put("name", config.topic_prefix.as_str());
+    s.put("ts_ms", info.ts_ms);
+    s.put("snapshot", info.snapshot);
+    s.put("db", db);
+    s.put("ts_us", info.ts_ms.saturating_mul(1000));
+    s.put("ts_ns", info.ts_ms.saturating_mul(1_000_000));
+    s.put("table", table.map(str::to_owned));
+    s.put("server_id", i64::from(info.server_id));
+    s.put("gtid", info.gtid.clone());
+    s.put("file", info.file.as_str());
+    s.put("pos", i64::try_from(info.pos).unwrap_or(i64::MAX));
+    s.put("row", info.row);
+    s.put("thread", info.thread);
+    s.put("query", info.query.clone());
+    let _ = now;
+    s
+}
+
+/// One row change, ready to become records.
+pub struct RowChange<'a> {
+    pub table: &'a Table,
+    pub op: Op,
+    pub key: Option<Struct>,
+    pub before: Option<Struct>,
+    pub after: Option<Struct>,
+}
+
+/// The records of one row change: the event, and a tombstone after a delete when enabled.
+/// The tombstone carries `offset_done`; the event carries `offset_done` unless a tombstone
+/// follows, in which case it carries `offset_before` (so a crash between the two replays both).
+pub fn change_records(
+    config: &MySqlConfig,
+    change: RowChange<'_>,
+    info: &SourceInfo,
+    offset_before: &MySqlOffset,
+    offset_done: &MySqlOffset,
+    out: &mut Vec<SourceRecord>,
+) {
+    let now = EventTime::now();
+    let source = source_block(
+        config,
+        &change.table.db,
+        Some(&change.table.name),
+        info,
+        now,
+    );
+    let value =
+        change
+            .table
+            .schemas
+            .envelope(change.op, change.before, change.after, source, None, now);
+    let key = match (&change.table.schemas.key, change.key) {
+        (Some(schema), Some(k)) => SchemaAndValue::new(schema.clone(), Value::Struct(k)),
+        _ => SchemaAndValue::null(),
+    };
+    let with_tombstone = change.op == Op::Delete && config.tombstones;
+    let record = SourceRecord {
+        source_partition: partition(&config.topic_prefix),
+        source_offset: if with_tombstone {
+            offset_before.to_offset()
+        } else {
+            offset_done.to_offset()
+        },
+        topic: change.table.topic.clone(),
+        partition: None,
+        key,
+        value: SchemaAndValue::new(change.table.schemas.envelope.clone(), value),
+        timestamp: None,
+        headers: Vec::new(),
+    };
+    if with_tombstone {
+        let mut t = tombstone(&record);
+        t.source_offset = offset_done.to_offset();
+        out.push(record);
+        out.push(t);
+    } else {
+        out.push(record);
+    }
+}
+
+/// Debezium's truncate event: `op: t`, no before/after, null key.
+pub fn truncate_record(
+    config: &MySqlConfig,
+    table: &Table,
+    info: &SourceInfo,
+    offset: &MySqlOffset,
+) -> SourceRecord {
+    let now = EventTime::now();
+    let source = source_block(config, &table.db, Some(&table.name), info, now);
+    let value = table
+        .schemas
+        .envelope(Op::Truncate, None, None, source, None, now);
+    SourceRecord {
+        source_partition: partition(&config.topic_prefix),
+        source_offset: offset.to_offset(),
+        topic: table.topic.clone(),
+        partition: None,
+        key: SchemaAndValue::null(),
+        value: SchemaAndValue::new(table.schemas.envelope.clone(), value),
+        timestamp: None,
+        headers: Vec::new(),
+    }
+}
+
+/// A record of the schema-change topic `<topic.prefix>` (Debezium's `SchemaChangeValue`).
+pub fn schema_change_record(
+    config: &MySqlConfig,
+    db: &str,
+    ddl: &str,
+    info: &SourceInfo,
+    offset: &MySqlOffset,
+) -> SourceRecord {
+    let now = EventTime::now();
+    let key_schema = schemas::mysql_schema_change_key();
+    let value_schema = schemas::mysql_schema_change_value();
+    let key = Struct::new(key_schema.clone()).with("databaseName", db);
+    let mut value = Struct::new(value_schema.clone());
+    value.put(
+        "source",
+        Value::Struct(source_block(config, db, None, info, now)),
+    );
+    value.put("ts_ms", now.millis());
+    value.put("databaseName", db);
+    value.put("ddl", ddl);
+    value.put("tableChanges", Value::Array(Vec::new()));
+    SourceRecord {
+        source_partition: partition(&config.topic_prefix),
+        source_offset: offset.to_offset(),
+        topic: config.topic_prefix.clone(),
+        partition: Some(0),
+        key: SchemaAndValue::new(key_schema, Value::Struct(key)),
+        value: SchemaAndValue::new(value_schema, Value::Struct(value)),
+        timestamp: None,
+        headers: Vec::new(),
+    }
+}
+
+fn heartbeat_schemas() -> &'static (SchemaRef, SchemaRef) {
+    static CELL: OnceLock<(SchemaRef, SchemaRef)> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let key = SchemaBuilder::structure()
+            .name("io.debezium.connector.common.ServerNameKey")
+            .field("serverName", SchemaBuilder::string().build_ref())
+            .build_ref();
+        let value = SchemaBuilder::structure()
+            .name("io.debezium.connector.common.Heartbeat")
+            .field("ts_ms", SchemaBuilder::int64().build_ref())
+            .build_ref();
+        (key, value)
+    })
+}
+
+/// Debezium's heartbeat: lets the offset advance while captured tables are idle.
+pub fn heartbeat_record(config: &MySqlConfig, offset: &MySqlOffset) -> SourceRecord {
+    let (ks, vs) = heartbeat_schemas();
+    let key = Struct::new(ks.clone()).with("serverName", config.topic_prefix.as_str());
+    let value = Struct::new(vs.clone()).with("ts_ms", EventTime::now().millis());
+    SourceRecord {
+        source_partition: partition(&config.topic_prefix),
+        source_offset: offset.to_offset(),
+        topic: config.heartbeat_topic.clone(),
+        partition: None,
+        key: SchemaAndValue::new(ks.clone(), Value::Struct(key)),
+        value: SchemaAndValue::new(vs.clone(), Value::Struct(value)),
+        timestamp: None,
+        headers: Vec::new(),
+    }
+}
+
+/// Whether two key structs hold the same values (a primary-key change is delete + create).
+pub fn same_key(a: &Option<Struct>, b: &Option<Struct>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.values == b.values,
+        (None, None) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,135 @@
+//! One captured table: its columns, primary key, topic and the Connect schemas of its events.
+
+use std::sync::Arc;
+
+use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use tributary_runtime::envelope::TableSchemas;
+use tributary_runtime::schemas;
+
+use super::config::MySqlConfig;
+use super::types::{connect_schema, Column};
+
+/// `db.table`, as Debezium names tables in offsets and filters.
+pub fn full_name(db: &str, table: &str) -> String {
+    format!("{db}.{table}")
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub db: String,
+    pub name: String,
+    /// Every column, in ordinal order (binlog rows are positional).
+    pub columns: Vec<Column>,
+    /// Indexes of the columns published in events, in order.
+    pub captured: Vec<usize>,
+    /// Indexes of the primary-key columns, in key order.
+    pub key: Vec<usize>,
+    pub topic: String,
+    pub schemas: Arc<TableSchemas>,
+    /// Mask length per captured column (`column.mask.with.N.chars`).
+    masks: Vec<Option<usize>>,
+}
+
+impl Table {
+    pub fn new(
+        db: &str,
+        name: &str,
+        columns: Vec<Column>,
+        key_names: &[String],
+        config: &MySqlConfig,
+    ) -> Table {
+        let captured: Vec<usize> = (0..columns.len())
+            .filter(|i| config.filters.column(db, name, &columns[*i].name))
+            .collect();
+        let key: Vec<usize> = key_names
+            .iter()
+            .filter_map(|k| columns.iter().position(|c| &c.name == k))
+            .collect();
+        let masks: Vec<Option<usize>> = captured
+            .iter()
+            .map(|i| {
+                config
+                    .masks
+                    .mask_for(&format!("{db}.{name}.{}", columns[*i].name))
+            })
+            .collect();
+        let schema_of = |i: usize, mask: Option<usize>| -> SchemaRef {
+            match mask {
+                // A masked column is a string of asterisks whatever its type (Debezium).
+                Some(_) => SchemaBuilder::string()
+                    .optional_if(columns[i].nullable)
+                    .build_ref(),
+                None => connect_schema(&columns[i], &config.modes),
+            }
+        };
+        let row_fields: Vec<(String, SchemaRef)> = captured
+            .iter()
+            .zip(&masks)
+            .map(|(i, m)| (columns[*i].name.clone(), schema_of(*i, *m)))
+            .collect();
+        let key_fields: Vec<(String, SchemaRef)> = key
+            .iter()
+            .map(|i| {
+                (
+                    columns[*i].name.clone(),
+                    connect_schema(&columns[*i], &config.modes),
+                )
+            })
+            .collect();
+        let base = format!("{}.{db}.{name}", config.topic_prefix);
+        let schemas = TableSchemas::new(&base, &key_fields, &row_fields, schemas::mysql_source());
+        Table {
+            db: db.to_owned(),
+            name: name.to_owned(),
+            columns,
+            captured,
+            key,
+            topic: base,
+            schemas: Arc::new(schemas),
+            masks,
+        }
+    }
+
+    pub fn full_name(&self) -> String {
+        full_name(&self.db, &self.name)
+    }
+
+    /// The row struct from per-column values (indexed like `columns`), masking as configured.
+    pub fn row(
+        &self,
+        mut value_of: impl FnMut(usize) -> Result<Value, String>,
+    ) -> Result<Struct, String> {
+        let mut values = Vec::with_capacity(self.captured.len());
+        for (slot, &i) in self.captured.iter().enumerate() {
+            let v = value_of(i).map_err(|e| format!("column {}: {e}", self.columns[i].name))?;
+            values.push(match (self.masks[slot], &v) {
+                (Some(n), v) if !v.is_null() => Value::String("*".repeat(n)),
+                _ => v,
+            });
+        }
+        Ok(Struct {
+            schema: self.schemas.row.clone(),
+            values,
+        })
+    }
+
+    /// The key struct from per-column values; `None` for a table without a primary key.
+    pub fn key_of(
+        &self,
+        mut value_of: impl FnMut(usize) -> Result<Value, String>,
+    ) -> Result<Option<Struct>, String> {
+        let Some(schema) = &self.schemas.key else {
+            return Ok(None);
+        };
+        let mut values = Vec::with_capacity(self.key.len());
+        for &i in &self.key {
+            values.push(
+                value_of(i).map_err(|e| format!("key column {}: {e}", self.columns[i].name))?,
+            );
+        }
+        Ok(Some(Struct {
+            schema: schema.clone(),
+            values,
+        }))
+    }
+}
