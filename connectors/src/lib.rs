@@ -11,7 +11,6 @@ use tributary_runtime::connector::Plugins;
 
 pub mod datagen;
 pub mod file;
-pub mod jdbc;
 pub mod mysql;
 
 /// Every connector this build ships, as the worker looks them up by `connector.class`.

@@ -46,7 +46,7 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("snapshot.locking.mode", String, Some("minimal"), Low,
             "minimal: a global read lock only while the snapshot transactions start; none: no lock (MariaDB gives a consistent position without one).")
             .group(SNAPSHOT, 2).validator(Validator::OneOf(&["minimal", "minimal_percona", "extended", "none"])))
-        .define(ConfigKey::new("snapshot.max.threads", Int, Some("2"), Medium, "Tables snapshotted in parallel.").group(SNAPSHOT, 3).validator(Validator::Range(1, 64)))
+        .define(ConfigKey::new("snapshot.max.threads", Int, Some("1"), Medium, "Tables snapshotted in parallel (Debezium's default, 1, keeps tables in order).").group(SNAPSHOT, 3).validator(Validator::Range(1, 64)))
         .define(ConfigKey::new("snapshot.fetch.size", Int, Some("10000"), Low, "Rows per primary-key chunk of a snapshot.").group(SNAPSHOT, 4).validator(Validator::Range(1, 10_000_000)))
         .define(ConfigKey::new("tombstones.on.delete", Boolean, Some("true"), Medium, "Follow every delete with a tombstone (null value) for log compaction.").group(EVENTS, 1))
         .define(ConfigKey::new("decimal.handling.mode", String, Some("precise"), Medium, "precise (bytes Decimal), double or string.").group(EVENTS, 2)

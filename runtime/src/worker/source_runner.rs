@@ -88,6 +88,22 @@ impl TopicCreator {
             return Ok(());
         }
         if let Some(admin) = &self.admin {
+            // Existing topics need no CreateTopics round (and some brokers lack that API).
+            let exists = tokio::task::block_in_place(|| {
+                admin
+                    .inner()
+                    .fetch_metadata(Some(topic), Duration::from_secs(5))
+                    .map(|m| {
+                        m.topics().iter().any(|t| {
+                            t.name() == topic && t.error().is_none() && !t.partitions().is_empty()
+                        })
+                    })
+                    .unwrap_or(false)
+            });
+            if exists {
+                self.known.insert(topic.to_owned());
+                return Ok(());
+            }
             create_topics(
                 admin,
                 &[topic.to_owned()],
