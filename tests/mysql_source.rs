@@ -650,3 +650,221 @@ async fn kill_9_during_the_snapshot_resumes_from_the_last_chunk() {
         .await
         .expect("cleanup");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_reestablished_and_streaming_goes_on() {
+    let (mut conn, db) = database("cdc_reconnect").await;
+    conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+        .await
+        .expect("table");
+    let kafka = kafka();
+    let prefix = "cdcre";
+    topics(&kafka, prefix, &db, &["t"]);
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = start_worker(
+        &worker_props(&bootstrap, dir.path(), &[]),
+        tributary_connectors::plugins(),
+        vec![connector(&db, prefix, &[])],
+    )
+    .await;
+    let registry = worker.registry_url.clone().expect("registry");
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    let topic = format!("{prefix}.{db}.t");
+    conn.query_drop("INSERT INTO t VALUES (1, 1)")
+        .await
+        .expect("insert");
+    wait_for("the first insert", Duration::from_secs(30), || async {
+        (events(&bootstrap, &registry, &topic, 1).await.len() >= 1).then_some(())
+    })
+    .await;
+
+    // Cut every binlog dump connection, as a server restart or a network fault would.
+    let dumps: Vec<u64> = conn
+        .query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+        .await
+        .expect("processlist");
+    assert!(
+        !dumps.is_empty(),
+        "the connector reads the binlog as a replica"
+    );
+    for id in dumps {
+        let _ = conn.query_drop(format!("KILL {id}")).await;
+    }
+    conn.query_drop("INSERT INTO t VALUES (2, 2)")
+        .await
+        .expect("insert after the cut");
+    let e = wait_for(
+        "the insert made after the connection was cut",
+        Duration::from_secs(60),
+        || async {
+            let e = events(&bootstrap, &registry, &topic, 2).await;
+            (e.len() >= 2).then_some(e)
+        },
+    )
+    .await;
+    // The first row may be read by the snapshot or streamed, depending on timing.
+    let ids: Vec<Avro> = e.iter().map(|(_, k, _)| field(k, "id").clone()).collect();
+    assert_eq!(
+        ids,
+        [Avro::Int(1), Avro::Int(2)],
+        "nothing lost, nothing repeated"
+    );
+    assert_eq!(e[1].0, "c");
+    let (_, status) = api.get(&format!("/connectors/{prefix}/status")).await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    worker.shutdown().await;
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+}
+
+/// A private MariaDB for a test that must purge binlogs (the shared one serves other tests).
+struct PrivateMariaDb {
+    name: &'static str,
+    port: u16,
+}
+
+impl PrivateMariaDb {
+    fn start(name: &'static str, port: u16) -> PrivateMariaDb {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh");
+        let status = std::process::Command::new(script)
+            .args(["start", name, &port.to_string()])
+            .status()
+            .expect("scripts/mariadb.sh");
+        assert!(
+            status.success(),
+            "scripts/mariadb.sh start {name} {port} failed"
+        );
+        PrivateMariaDb { name, port }
+    }
+}
+
+impl Drop for PrivateMariaDb {
+    fn drop(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh");
+        let _ = std::process::Command::new(script)
+            .args(["stop", self.name, &self.port.to_string()])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_binlog_fails_the_task_naming_the_file_or_resnapshots_when_needed() {
+    let server = PrivateMariaDb::start("purge", 3337);
+    let url = format!("mysql://root@127.0.0.1:{}", server.port);
+    let mut conn = mysql_async::Conn::from_url(url.clone())
+        .await
+        .expect("private MariaDB");
+    conn.query_drop("DROP DATABASE IF EXISTS purged; CREATE DATABASE purged; CREATE TABLE purged.t (id INT PRIMARY KEY)").await.expect("setup");
+    conn.query_drop("INSERT INTO purged.t VALUES (1)")
+        .await
+        .expect("row");
+    let kafka = kafka();
+    let prefix = "cdcpurge";
+    topics(&kafka, prefix, "purged", &["t"]);
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let props = worker_props(&bootstrap, dir.path(), &[]);
+    let mut config = connector("purged", prefix, &[]);
+    config.insert("database.port".into(), server.port.to_string());
+    let worker = start_worker(
+        &props,
+        tributary_connectors::plugins(),
+        vec![config.clone()],
+    )
+    .await;
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    conn.query_drop("INSERT INTO purged.t VALUES (2)")
+        .await
+        .expect("row");
+    let stored = wait_for("a streaming offset", Duration::from_secs(30), || async {
+        let o = std::fs::read_to_string(dir.path().join("connect.offsets")).unwrap_or_default();
+        (o.contains("\"file\"") && !o.contains("\"snapshot\": true")).then_some(o)
+    })
+    .await;
+    worker.shutdown().await;
+    // The server keeps files a replica still reads: wait until our dump connection is gone.
+    wait_for("the connector's binlog connection to close", Duration::from_secs(30), || {
+        let url = url.clone();
+        async move {
+            let mut c = mysql_async::Conn::from_url(url).await.ok()?;
+            let n: Option<u64> = c.query_first("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'").await.ok()?;
+            (n == Some(0)).then_some(())
+        }
+    })
+    .await;
+    let (current, _): (String, u64) = {
+        conn.query_drop("FLUSH BINARY LOGS").await.expect("flush");
+        conn.query_drop("FLUSH BINARY LOGS").await.expect("flush");
+        let row: mysql_async::Row = conn
+            .query_first("SHOW MASTER STATUS")
+            .await
+            .expect("status")
+            .expect("binlog on");
+        (row.get(0).expect("file"), row.get(1).expect("pos"))
+    };
+    conn.query_drop(format!("PURGE BINARY LOGS TO '{current}'"))
+        .await
+        .expect("purge");
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("offset JSON");
+    let lost_file = stored[0]["offset"]["file"]
+        .as_str()
+        .expect("stored file")
+        .to_owned();
+
+    let worker = start_worker(&props, tributary_connectors::plugins(), vec![]).await;
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    let failed = wait_for(
+        "the task to fail on the purged binlog",
+        Duration::from_secs(30),
+        || async {
+            let (_, s) = api.get(&format!("/connectors/{prefix}/status")).await;
+            (s["tasks"][0]["state"] == "FAILED").then_some(s)
+        },
+    )
+    .await;
+    let trace = failed["tasks"][0]["trace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        trace.contains(&lost_file) && trace.contains("no longer on the server"),
+        "{trace}"
+    );
+
+    // With when_needed, the connector takes a new snapshot instead.
+    let mut when_needed = config.clone();
+    when_needed.insert("snapshot.mode".into(), "when_needed".into());
+    let (code, _) = api
+        .call(
+            "PUT",
+            &format!("/connectors/{prefix}/config"),
+            Some(serde_json::to_value(&when_needed).expect("json")),
+        )
+        .await;
+    assert_eq!(code, 200);
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    let registry = worker.registry_url.clone().expect("registry");
+    let topic = format!("{prefix}.purged.t");
+    let e = wait_for("the new snapshot", Duration::from_secs(30), || async {
+        let e = events(&bootstrap, &registry, &topic, 4).await;
+        (e.iter().filter(|(op, _, _)| op == "r").count() >= 3).then_some(e)
+    })
+    .await;
+    let last_two: Vec<(&str, Avro)> = e[e.len() - 2..]
+        .iter()
+        .map(|(op, k, _)| (op.as_str(), field(k, "id").clone()))
+        .collect();
+    assert_eq!(
+        last_two,
+        [("r", Avro::Int(1)), ("r", Avro::Int(2))],
+        "the new snapshot read the whole table"
+    );
+    worker.shutdown().await;
+}

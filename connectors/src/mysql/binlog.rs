@@ -28,6 +28,10 @@ use super::types::from_binlog;
 
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
 const MARIADB_GTID: u8 = 162;
+/// How often an idle server sends a heartbeat event on the binlog connection.
+const SERVER_HEARTBEAT: Duration = Duration::from_secs(1);
+/// Silence after which the binlog connection is taken for dead and reopened.
+const SILENCE_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct StreamContext {
     pub config: Arc<MySqlConfig>,
@@ -184,6 +188,15 @@ async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), Strea
     conn.query_drop("SET @master_binlog_checksum = @@global.binlog_checksum")
         .await
         .map_err(conn_err)?;
+    // The server sends a heartbeat event every second while idle: a silent connection is then
+    // known to be dead within seconds, and the server notices a closed connection as soon as it
+    // writes the next heartbeat (instead of holding our binlog files until the next change).
+    conn.query_drop(format!(
+        "SET @master_heartbeat_period = {}",
+        SERVER_HEARTBEAT.as_nanos()
+    ))
+    .await
+    .map_err(conn_err)?;
     // Resume at the start of the transaction the stored offset is in; what of it was
     // published is skipped below.
     *state = State::new(state.resume.clone());
@@ -218,8 +231,13 @@ async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), Strea
     loop {
         let tick = heartbeat.unwrap_or(Duration::from_secs(3600));
         let event = tokio::select! {
-            _ = stop.changed() => { let _ = stream.close().await; return Ok(()); }
+            // Dropping the stream closes the socket at once; a polite COM_QUIT would wait for a
+            // server that only writes on this connection.
+            _ = stop.changed() => return Ok(()),
             _ = tokio::time::sleep(tick.saturating_sub(last_heartbeat.elapsed())) => None,
+            _ = tokio::time::sleep(SILENCE_LIMIT) => {
+                return Err(StreamError::Connection(format!("no event or heartbeat from the server for {SILENCE_LIMIT:?}")));
+            }
             e = stream.next() => match e {
                 None => return Err(StreamError::Connection("the server closed the binlog stream".into())),
                 Some(Err(e)) => return Err(conn_err(e)),
