@@ -364,7 +364,7 @@ fn final_state(bootstrap: &str, topic: &str) -> (usize, BTreeMap<i64, i64>) {
         bootstrap,
         topic,
         Duration::from_secs(2),
-        Duration::from_secs(60),
+        Duration::from_secs(300),
     );
     let mut state = BTreeMap::new();
     for (_, _, key, value) in &records {
@@ -405,7 +405,7 @@ async fn assert_converges(
     topic: &str,
     expected: &BTreeMap<i64, i64>,
     timeout: Duration,
-    worker: &support::Process,
+    log: &dyn Fn() -> String,
 ) {
     let deadline = std::time::Instant::now() + timeout;
     loop {
@@ -448,7 +448,7 @@ async fn assert_converges(
                  missing {missing:?}, extra {extra:?}, wrong values {wrong:?}\nworker log:\n{}",
                 state.len(),
                 expected.len(),
-                worker.log_text()
+                log()
             );
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -561,7 +561,7 @@ async fn kill_9_while_streaming_loses_nothing() {
         &topic,
         &expected,
         Duration::from_secs(90),
-        &second,
+        &|| second.log_text(),
     )
     .await;
     drop(second);
@@ -637,7 +637,7 @@ async fn kill_9_during_the_snapshot_resumes_from_the_last_chunk() {
         &topic,
         &expected,
         Duration::from_secs(120),
-        &second,
+        &|| second.log_text(),
     )
     .await;
     let (records, _) = final_state(&bootstrap, &topic);
