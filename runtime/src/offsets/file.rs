@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::memory::{apply, partition_key, OffsetTable};
+use super::memory::{apply, list, lookup, partition_key, OffsetTable};
 use super::{OffsetError, OffsetStore};
 use crate::record::{SourceOffset, SourcePartition};
 
@@ -107,22 +107,14 @@ impl OffsetStore for FileOffsetStore {
         connector: &str,
         partition: &SourcePartition,
     ) -> Result<Option<SourceOffset>, OffsetError> {
-        let table = self.table.lock().await;
-        Ok(table
-            .get(connector)
-            .and_then(|m| m.get(&partition_key(partition)))
-            .map(|(_, o)| o.clone()))
+        Ok(lookup(&*self.table.lock().await, connector, partition))
     }
 
     async fn all(
         &self,
         connector: &str,
     ) -> Result<Vec<(SourcePartition, SourceOffset)>, OffsetError> {
-        let table = self.table.lock().await;
-        Ok(table
-            .get(connector)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default())
+        Ok(list(&*self.table.lock().await, connector))
     }
 
     async fn put(

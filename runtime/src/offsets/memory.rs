@@ -15,6 +15,24 @@ pub(super) fn partition_key(partition: &SourcePartition) -> String {
     serde_json::to_string(&sorted).unwrap_or_default()
 }
 
+pub(super) fn lookup(
+    table: &OffsetTable,
+    connector: &str,
+    partition: &SourcePartition,
+) -> Option<SourceOffset> {
+    table
+        .get(connector)
+        .and_then(|m| m.get(&partition_key(partition)))
+        .map(|(_, o)| o.clone())
+}
+
+pub(super) fn list(table: &OffsetTable, connector: &str) -> Vec<(SourcePartition, SourceOffset)> {
+    table
+        .get(connector)
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default()
+}
+
 pub(super) fn apply(
     table: &mut OffsetTable,
     connector: &str,
@@ -53,22 +71,14 @@ impl OffsetStore for MemoryOffsetStore {
         connector: &str,
         partition: &SourcePartition,
     ) -> Result<Option<SourceOffset>, OffsetError> {
-        let table = self.table.lock().await;
-        Ok(table
-            .get(connector)
-            .and_then(|m| m.get(&partition_key(partition)))
-            .map(|(_, o)| o.clone()))
+        Ok(lookup(&*self.table.lock().await, connector, partition))
     }
 
     async fn all(
         &self,
         connector: &str,
     ) -> Result<Vec<(SourcePartition, SourceOffset)>, OffsetError> {
-        let table = self.table.lock().await;
-        Ok(table
-            .get(connector)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default())
+        Ok(list(&*self.table.lock().await, connector))
     }
 
     async fn put(

@@ -5,7 +5,7 @@
 //! Downstream consumers, schema registries and sinks were built against Debezium's output,
 //! so every column must get the very schema (type, logical name, parameters, default,
 //! optionality) and value encoding Debezium gives it; the recordings of a real Debezium
-//! 3.6.3 run in `testdata/` are the reference the tests hold this module to.
+//! 3.6.3 run in `tests/fixtures/debezium-3.6.3-mysql/` are the reference the tests hold this module to.
 //!
 //! - [`Column`] is what we know of a column, built from `information_schema.COLUMNS`
 //!   ([`ColumnInfo`], [`INFORMATION_SCHEMA_COLUMNS_QUERY`]);

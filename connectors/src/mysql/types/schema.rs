@@ -1,6 +1,6 @@
 //! Column → Connect schema, as Debezium 3.6's `MySqlValueConverters.schemaBuilder` with the
 //! column's optionality and default, so our Avro schemas equal the ones Debezium
-//! registered (the recordings in `testdata/` are the oracle).
+//! registered (the recordings in `tests/fixtures/debezium-3.6.3-mysql/` are the oracle).
 
 use std::sync::{Arc, OnceLock};
 

@@ -23,7 +23,10 @@ use super::test_support::{
 use super::*;
 
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3317";
-const SCENARIO: &str = include_str!("testdata/scenario.sql");
+const SCENARIO: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/scenario.sql"
+));
 const STEP: Duration = Duration::from_secs(20);
 
 type TestResult<T> = Result<T, String>;

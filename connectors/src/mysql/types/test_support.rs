@@ -1,5 +1,5 @@
 //! Shared by the unit and server tests: the recorded Debezium 3.6.3 schemas and events in
-//! `testdata/`, the scenario's catalog, and helpers comparing our output with them.
+//! `tests/fixtures/debezium-3.6.3-mysql/`, the scenario's catalog, and helpers comparing our output with them.
 
 use serde_json::{json, Value as Json};
 use tributary_runtime::convert::avro::avro_schema_from_connect;
@@ -7,14 +7,34 @@ use tributary_runtime::data::{logical, Schema, SchemaBuilder, Value};
 
 use super::*;
 
-pub(super) const ALL_TYPES_V2: &str = include_str!("testdata/PREFIX.refdb.all_types-value.v2.avsc");
-pub(super) const ALL_TYPES_V1: &str = include_str!("testdata/PREFIX.refdb.all_types-value.v1.avsc");
-pub(super) const ALL_TYPES_KEY: &str = include_str!("testdata/PREFIX.refdb.all_types-key.v1.avsc");
-pub(super) const COMPOSITE_VALUE: &str =
-    include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc");
-pub(super) const COMPOSITE_KEY: &str = include_str!("testdata/PREFIX.refdb.composite-key.v1.avsc");
-pub(super) const NO_PK_VALUE: &str = include_str!("testdata/PREFIX.refdb.no_pk-value.v1.avsc");
-const EVENTS: &str = include_str!("testdata/events.jsonl");
+pub(super) const ALL_TYPES_V2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
+));
+pub(super) const ALL_TYPES_V1: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v1.avsc"
+));
+pub(super) const ALL_TYPES_KEY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-key.v1.avsc"
+));
+pub(super) const COMPOSITE_VALUE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
+));
+pub(super) const COMPOSITE_KEY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-key.v1.avsc"
+));
+pub(super) const NO_PK_VALUE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.no_pk-value.v1.avsc"
+));
+const EVENTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/debezium-3.6.3-mysql/events.jsonl"
+));
 
 /// A catalog row: (name, DATA_TYPE, COLUMN_TYPE, nullable, COLUMN_DEFAULT, CHARACTER_SET_NAME,
 /// NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION).

@@ -1,5 +1,5 @@
 //! Schema translation against the Avro schemas Confluent's Java converter registered for
-//! Debezium 3.6.3 (`testdata/`, copied from the reference recording).
+//! Debezium 3.6.3 (`tests/fixtures/debezium-3.6.3-mysql/`, copied from the reference recording).
 
 use std::sync::Arc;
 
@@ -14,35 +14,59 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const REFERENCE_FILES: [(&str, &str); 8] = [
     (
         "PREFIX-key.v1.avsc",
-        include_str!("testdata/PREFIX-key.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-key.v1.avsc"
+        )),
     ),
     (
         "PREFIX-value.v1.avsc",
-        include_str!("testdata/PREFIX-value.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-value.v1.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.all_types-key.v1.avsc",
-        include_str!("testdata/PREFIX.refdb.all_types-key.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-key.v1.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.all_types-value.v1.avsc",
-        include_str!("testdata/PREFIX.refdb.all_types-value.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v1.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.all_types-value.v2.avsc",
-        include_str!("testdata/PREFIX.refdb.all_types-value.v2.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.composite-key.v1.avsc",
-        include_str!("testdata/PREFIX.refdb.composite-key.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-key.v1.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.composite-value.v1.avsc",
-        include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
+        )),
     ),
     (
         "PREFIX.refdb.no_pk-value.v1.avsc",
-        include_str!("testdata/PREFIX.refdb.no_pk-value.v1.avsc"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.no_pk-value.v1.avsc"
+        )),
     ),
 ];
 
@@ -115,9 +139,10 @@ fn composite_envelope() -> SchemaRef {
 
 #[test]
 fn debezium_envelope_translates_to_the_schema_confluent_registered() -> TestResult {
-    let expected: Json = serde_json::from_str(include_str!(
-        "testdata/PREFIX.refdb.composite-value.v1.avsc"
-    ))?;
+    let expected: Json = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
+    )))?;
     let ours = avro_schema_from_connect(&composite_envelope())?;
     // Compare the text we would register, re-parsed, so key order counts too.
     let ours: Json = serde_json::from_str(&serde_json::to_string(&ours)?)?;
@@ -145,11 +170,17 @@ fn every_reference_schema_survives_avro_to_connect_to_avro() -> TestResult {
 
 #[test]
 fn reference_schemas_read_as_debeziums_connect_schemas() -> TestResult {
-    let text = include_str!("testdata/PREFIX.refdb.composite-value.v1.avsc");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
+    ));
     let connect = connect_schema_from_avro(&serde_json::from_str(text)?)?;
     assert_eq!(connect, composite_envelope());
 
-    let text = include_str!("testdata/PREFIX.refdb.all_types-value.v2.avsc");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
+    ));
     let envelope = connect_schema_from_avro(&serde_json::from_str(text)?)?;
     let row = &envelope.fields[0].schema;
     assert!(row.optional && row.is_named("PREFIX.refdb.all_types.Value"));
