@@ -868,3 +868,72 @@ async fn a_purged_binlog_fails_the_task_naming_the_file_or_resnapshots_when_need
     );
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_advance_the_offset_while_captured_tables_are_idle() {
+    let (mut conn, db) = database("cdc_hb").await;
+    conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY)")
+        .await
+        .expect("table");
+    let (mut other, other_db) = database("cdc_hb_other").await;
+    other
+        .query_drop("CREATE TABLE busy (id INT PRIMARY KEY)")
+        .await
+        .expect("table");
+    let kafka = kafka();
+    let prefix = "cdchb";
+    topics(&kafka, prefix, &db, &["t"]);
+    kafka
+        .create_topic(&format!("__debezium-heartbeat.{prefix}"), 1, 1)
+        .expect("heartbeat topic");
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = start_worker(
+        &worker_props(&bootstrap, dir.path(), &[]),
+        tributary_connectors::plugins(),
+        vec![connector(&db, prefix, &[("heartbeat.interval.ms", "200")])],
+    )
+    .await;
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    let offset_before = wait_for("a first stored offset", Duration::from_secs(30), || async {
+        let (_, o) = api.get(&format!("/connectors/{prefix}/offsets")).await;
+        o["offsets"][0]["offset"]["pos"].as_u64()
+    })
+    .await;
+    for i in 0..20 {
+        other
+            .exec_drop("INSERT INTO busy VALUES (?)", (i,))
+            .await
+            .expect("insert elsewhere");
+    }
+    wait_for(
+        "the stored offset to move past the uncaptured changes",
+        Duration::from_secs(30),
+        || async {
+            let (_, o) = api.get(&format!("/connectors/{prefix}/offsets")).await;
+            o["offsets"][0]["offset"]["pos"]
+                .as_u64()
+                .filter(|p| *p > offset_before)
+        },
+    )
+    .await;
+    let (b, t) = (bootstrap.clone(), format!("__debezium-heartbeat.{prefix}"));
+    let beats =
+        tokio::task::spawn_blocking(move || consume_all(&b, &t, 1, Duration::from_secs(10)))
+            .await
+            .expect("consume");
+    assert!(
+        !beats.is_empty(),
+        "heartbeats went to __debezium-heartbeat.{prefix}"
+    );
+    worker.shutdown().await;
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+    other
+        .query_drop(format!("DROP DATABASE {other_db}"))
+        .await
+        .expect("cleanup");
+}
