@@ -11,6 +11,7 @@ use tributary_runtime::connector::Plugins;
 
 pub mod datagen;
 pub mod file;
+pub mod jdbc;
 pub mod mysql;
 
 /// Every connector this build ships, as the worker looks them up by `connector.class`.
@@ -22,6 +23,7 @@ pub fn plugins() -> Plugins {
         .register(Arc::new(datagen::DatagenConnector))
         .register(Arc::new(file::FileStreamSourceConnector))
         .register(Arc::new(file::FileStreamSinkConnector))
+        .register(Arc::new(jdbc::JdbcSinkConnector))
         .register(Arc::new(mysql::MySqlConnector));
     plugins
 }
