@@ -143,6 +143,24 @@ async fn events(
     out
 }
 
+/// The `source` block of every change event of a topic (tombstones left out).
+async fn sources(bootstrap: &str, registry: &str, topic: &str, expected: usize) -> Vec<Avro> {
+    let (b, t) = (bootstrap.to_owned(), topic.to_owned());
+    let records =
+        tokio::task::spawn_blocking(move || consume_all(&b, &t, expected, Duration::from_secs(60)))
+            .await
+            .expect("consume");
+    let decoder = AvroDecoder::new(SrSettings::new(registry.to_owned()));
+    let mut out = Vec::new();
+    for (_, _, _, value) in records {
+        if let Some(v) = value {
+            let v = decoder.decode(Some(&v)).await.expect("value decodes").value;
+            out.push(field(&v, "source").clone());
+        }
+    }
+    out
+}
+
 fn ops(events: &[(String, Avro, Avro)]) -> Vec<&str> {
     events.iter().map(|(op, _, _)| op.as_str()).collect()
 }
@@ -244,6 +262,21 @@ async fn snapshot_then_streaming_in_debezium_shape() {
         &Avro::Int(50),
         "the key change ends with a create of the new key"
     );
+    // Without `source.version` and `source.gtid.mode` (see the README's deliberate
+    // differences): Tributary's version, and the streamed insert's MariaDB GTID.
+    let s = sources(&bootstrap, &registry, &items, expected.len()).await;
+    let insert = s.get(2).expect("the source of the streamed insert");
+    assert_eq!(
+        plain(field(insert, "version")),
+        Avro::String(tributary_connectors::mysql::SOURCE_VERSION.into())
+    );
+    match plain(field(insert, "gtid")) {
+        Avro::String(g) => assert!(
+            g.split('-').count() == 3 && g.split('-').all(|n| n.parse::<u64>().is_ok()),
+            "MariaDB's domain-server-sequence, not {g}"
+        ),
+        other => panic!("source.gtid is MariaDB's GTID by default, not {other:?}"),
+    }
     let nokey = events(&bootstrap, &registry, &format!("{prefix}.{db}.nokey"), 2).await;
     assert_eq!(ops(&nokey), ["r", "u"]);
     assert_eq!(

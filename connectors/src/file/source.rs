@@ -145,10 +145,8 @@ impl FileStreamSourceTask {
             .await
             .map_err(|e| self.io_error("cannot seek in", &e))?;
         info!(file = %self.path.display(), position, "reading file");
-        self.progress.set(format!(
-            "reading {} at byte {position}",
-            self.path.display()
-        ));
+        // Reading normally is nothing to report: the status is then Kafka Connect's exactly.
+        self.progress.clear();
         self.open = Some(Open {
             file,
             position,

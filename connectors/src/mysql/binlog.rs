@@ -15,15 +15,17 @@ use tributary_runtime::data::Value;
 use tributary_runtime::envelope::Op;
 use tributary_runtime::record::SourceRecord;
 
-use super::catalog::Catalog;
-use super::config::MySqlConfig;
+use super::catalog::{describe, Catalog};
+use super::config::{GtidMode, MySqlConfig};
 use super::connection::{connect, is_mariadb};
+use super::ddl::{classify, DdlTarget, TableName};
 use super::events::{
     change_records, heartbeat_record, same_key, schema_change_record, truncate_record, RowChange,
-    SourceInfo,
+    SchemaChange, SourceInfo,
 };
 use super::offset::{BinlogPosition, MySqlOffset};
 use super::table::Table;
+use super::table_changes::{change as table_change, ChangeType};
 use super::types::from_binlog;
 
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
@@ -292,7 +294,8 @@ async fn handle_event(
             let domain = u32::from_le_bytes(data[8..12].try_into().unwrap_or_default());
             let gtid = format!("{domain}-{}-{seq}", header.server_id());
             state.gtids.insert(domain, gtid.clone());
-            state.gtid = Some(gtid);
+            // Debezium's MySQL connector does not see MariaDB GTIDs (source.gtid.mode=mysql).
+            state.gtid = (ctx.config.gtid_mode == GtidMode::Server).then_some(gtid);
         }
         state.begin(start);
         return Ok(Vec::new());
@@ -606,7 +609,8 @@ async fn rows_event(
     Ok(out)
 }
 
-/// A DDL statement: reload the catalog, publish the schema change, emit truncates.
+/// A schema statement: reload the catalog, publish the schema change (one record per table it
+/// changes, with that table's structure), or a truncate event for `TRUNCATE`.
 async fn ddl(
     ctx: &StreamContext,
     state: &mut State,
@@ -615,20 +619,9 @@ async fn ddl(
     next_pos: u64,
 ) -> Result<Vec<SourceRecord>, StreamError> {
     let config = &ctx.config;
-    let words: Vec<String> = sql
-        .split_whitespace()
-        .take(4)
-        .map(|w| w.to_ascii_uppercase())
-        .collect();
-    let first = words.first().map(String::as_str).unwrap_or("");
-    if !matches!(first, "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE") {
+    let Some(target) = classify(sql) else {
         return Ok(Vec::new());
-    }
-    let target_db = statement_database(sql).unwrap_or_else(|| db.to_owned());
-    if !target_db.is_empty() && !config.filters.database(&target_db) {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
+    };
     let offset = MySqlOffset {
         position: BinlogPosition {
             file: state.file.clone(),
@@ -641,125 +634,97 @@ async fn ddl(
         server_id: state.server_id,
         snapshot: None,
     };
-    if first == "TRUNCATE" {
-        if let Some(name) = truncate_target(sql) {
-            let (tdb, tname) = match name.split_once('.') {
-                Some((d, t)) => (d.to_owned(), t.to_owned()),
-                None => (db.to_owned(), name),
-            };
-            let table = ctx.catalog.lock().await.table(&tdb, &tname);
-            if let (Some(table), false) = (table, config.skips("t")) {
-                out.push(truncate_record(config, &table, &state.info(0), &offset));
-            }
+    let database_of = |t: &TableName| t.db.clone().unwrap_or_else(|| db.to_owned());
+    let captured = |d: &str| !d.is_empty() && config.filters.database(d);
+    // (database, table) of each record, and the databases whose catalog changed.
+    let (records, databases): (Vec<(String, Option<TableName>)>, Vec<String>) = match &target {
+        DdlTarget::Truncate(t) => {
+            // Debezium publishes no schema change for a truncate, only the truncate event,
+            // which `skipped.operations=t` (its default) leaves out.
+            let tdb = database_of(t);
+            let table = ctx.catalog.lock().await.table(&tdb, &t.name);
+            return Ok(match (table, config.skips("t")) {
+                (Some(table), false) => {
+                    vec![truncate_record(config, &table, &state.info(0), &offset)]
+                }
+                _ => Vec::new(),
+            });
         }
-    } else {
-        let mut conn = connect(config).await.map_err(StreamError::Connection)?;
-        let mut catalog = ctx.catalog.lock().await;
-        let only = (!target_db.is_empty()).then_some(target_db.as_str());
-        catalog
-            .load(&mut conn, config, only)
-            .await
-            .map_err(conn_err)?;
-        info!(database = %target_db, statement = %sql.chars().take(200).collect::<String>(), "schema change");
-    }
-    if config.include_schema_changes
-        && (target_db.is_empty() || config.filters.database(&target_db))
+        DdlTarget::Tables(_, tables) => {
+            let records: Vec<(String, Option<TableName>)> = tables
+                .iter()
+                .map(|t| (database_of(t), Some(t.clone())))
+                .filter(|(d, _)| captured(d))
+                .collect();
+            let mut dbs: Vec<String> = records.iter().map(|(d, _)| d.clone()).collect();
+            dbs.dedup();
+            (records, dbs)
+        }
+        DdlTarget::Database(name) => (vec![(name.clone(), None)], vec![name.clone()]),
+        DdlTarget::Other => (vec![(db.to_owned(), None)], vec![db.to_owned()]),
+    };
+    if records
+        .iter()
+        .all(|(d, _)| !d.is_empty() && !config.filters.database(d))
     {
+        return Ok(Vec::new());
+    }
+    let mut conn = connect(config).await.map_err(StreamError::Connection)?;
+    {
+        let mut catalog = ctx.catalog.lock().await;
+        for d in &databases {
+            let only = (!d.is_empty()).then_some(d.as_str());
+            catalog
+                .load(&mut conn, config, only)
+                .await
+                .map_err(conn_err)?;
+        }
+    }
+    info!(database = %databases.join(","), statement = %sql.chars().take(200).collect::<String>(), "schema change");
+    if !config.include_schema_changes {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for (record_db, table) in records {
+        let table_changes = match (&target, &table) {
+            (DdlTarget::Tables(kind, _), Some(t)) => {
+                let known = ctx.catalog.lock().await.table(&record_db, &t.name);
+                let described = match (kind, known) {
+                    (ChangeType::Drop, _) => None,
+                    (_, Some(known)) => Some(known),
+                    // A table the filters leave out: Debezium still describes it.
+                    (_, None) => describe(&mut conn, config, &record_db, &t.name)
+                        .await
+                        .map_err(conn_err)?
+                        .map(Arc::new),
+                };
+                let entry = match (kind, described) {
+                    (ChangeType::Drop, _) => Some(table_change(*kind, &record_db, &t.name, None)),
+                    (_, Some(d)) => Some(table_change(*kind, &record_db, &t.name, Some(&d))),
+                    // Gone again by the time the catalog was read: nothing to describe.
+                    (_, None) => None,
+                };
+                entry
+                    .transpose()
+                    .map_err(|e| StreamError::Fatal(e.to_string()))?
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         out.push(schema_change_record(
             config,
-            &target_db,
-            sql,
+            SchemaChange {
+                db: &record_db,
+                table: table.as_ref().map(|t| t.name.as_str()),
+                ddl: sql,
+                table_changes,
+            },
             &state.info(0),
             &offset,
         ));
     }
     Ok(out)
-}
-
-/// One identifier at the start of `text`: backtick-quoted (with doubled backticks) or bare.
-fn identifier(text: &str) -> Option<(String, &str)> {
-    let text = text.trim_start();
-    if let Some(rest) = text.strip_prefix('`') {
-        let mut name = String::new();
-        let mut chars = rest.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            if c == '`' {
-                if chars.peek().map(|(_, n)| *n) == Some('`') {
-                    name.push('`');
-                    chars.next();
-                } else {
-                    return Some((name, &rest[i + 1..]));
-                }
-            } else {
-                name.push(c);
-            }
-        }
-        None
-    } else {
-        let end = text
-            .find(|c: char| c.is_whitespace() || matches!(c, '.' | '(' | ';' | ','))
-            .unwrap_or(text.len());
-        (end > 0).then(|| (text[..end].to_owned(), &text[end..]))
-    }
-}
-
-/// `[db.]name` at the start of `text`.
-fn qualified_name(text: &str) -> Option<(Option<String>, String)> {
-    let (first, rest) = identifier(text)?;
-    match rest.strip_prefix('.') {
-        Some(rest) => identifier(rest).map(|(second, _)| (Some(first), second)),
-        None => Some((None, first)),
-    }
-}
-
-/// Skips leading keywords (case-insensitive) in order, as far as they match.
-fn skip_keywords<'a>(mut text: &'a str, keywords: &[&str]) -> &'a str {
-    for k in keywords {
-        let t = text.trim_start();
-        match t.get(..k.len()) {
-            Some(w)
-                if w.eq_ignore_ascii_case(k) && t[k.len()..].starts_with(char::is_whitespace) =>
-            {
-                text = &t[k.len()..]
-            }
-            _ => return text,
-        }
-    }
-    text
-}
-
-/// `TRUNCATE [TABLE] [db.]name` → `[db.]name` unquoted.
-fn truncate_target(sql: &str) -> Option<String> {
-    let rest = skip_keywords(sql, &["TRUNCATE"]);
-    let rest = skip_keywords(rest, &["TABLE"]);
-    qualified_name(rest).map(|(db, t)| match db {
-        Some(d) => format!("{d}.{t}"),
-        None => t,
-    })
-}
-
-/// The database a DDL statement names explicitly (`ALTER TABLE db.t …`, `CREATE DATABASE db`).
-fn statement_database(sql: &str) -> Option<String> {
-    let after_verb = {
-        let t = sql.trim_start();
-        let end = t.find(char::is_whitespace)?;
-        &t[end..]
-    };
-    let t = after_verb.trim_start();
-    let upper = t.get(..9).unwrap_or(t).to_ascii_uppercase();
-    if upper.starts_with("DATABASE") || upper.starts_with("SCHEMA") {
-        let rest = skip_keywords(t, &["DATABASE"]);
-        let rest = skip_keywords(rest, &["SCHEMA"]);
-        let rest = skip_keywords(rest, &["IF", "NOT", "EXISTS"]);
-        let rest = skip_keywords(rest, &["IF", "EXISTS"]);
-        return identifier(rest).map(|(name, _)| name);
-    }
-    // CREATE [TEMPORARY|OR REPLACE] TABLE, ALTER [ONLINE|IGNORE] TABLE, DROP TABLE, RENAME TABLE.
-    let table_at = t.to_ascii_uppercase().find("TABLE ")?;
-    let rest = skip_keywords(&t[table_at..], &["TABLE"]);
-    let rest = skip_keywords(rest, &["IF", "NOT", "EXISTS"]);
-    let rest = skip_keywords(rest, &["IF", "EXISTS"]);
-    qualified_name(rest).and_then(|(db, _)| db)
 }
 
 #[cfg(test)]
@@ -770,39 +735,5 @@ mod tests {
     fn binlog_file_names_lose_trailing_checksum_bytes() {
         assert_eq!(binlog_file_name("binlog.000002c\u{fffd}U"), "binlog.000002");
         assert_eq!(binlog_file_name("mysql-bin.000123"), "mysql-bin.000123");
-    }
-
-    #[test]
-    fn truncate_targets_are_unquoted() {
-        assert_eq!(
-            truncate_target("TRUNCATE TABLE refdb.composite"),
-            Some("refdb.composite".into())
-        );
-        assert_eq!(
-            truncate_target("truncate `my db`.`t`"),
-            Some("my db.t".into())
-        );
-        assert_eq!(truncate_target("TRUNCATE t1;"), Some("t1".into()));
-    }
-
-    #[test]
-    fn ddl_database_is_found_when_named() {
-        assert_eq!(
-            statement_database("ALTER TABLE refdb.all_types ADD COLUMN x INT"),
-            Some("refdb".into())
-        );
-        assert_eq!(
-            statement_database("CREATE DATABASE IF NOT EXISTS `shop`"),
-            Some("shop".into())
-        );
-        assert_eq!(
-            statement_database("DROP DATABASE shop"),
-            Some("shop".into())
-        );
-        assert_eq!(statement_database("ALTER TABLE t ADD COLUMN x INT"), None);
-        assert_eq!(
-            statement_database("CREATE TABLE IF NOT EXISTS `a`.`b` (x int)"),
-            Some("a".into())
-        );
     }
 }

@@ -68,6 +68,12 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("poll.interval.ms", Int, Some("500"), Low, "Longest wait of a poll with nothing to return.").group(EVENTS, 14))
         .define(ConfigKey::new("event.processing.failure.handling.mode", String, Some("fail"), Low, "fail, warn or skip an event that cannot be processed.").group(EVENTS, 15)
             .validator(Validator::OneOf(&["fail", "warn", "skip", "ignore"])))
+        .define(ConfigKey::new("source.version", String, Some(super::events::VERSION), Low,
+            "The source.version of every event. Tributary's own by default; set 3.6.3.Final (or another Debezium version) where readers expect Debezium's.").group(EVENTS, 16))
+        .define(ConfigKey::new("source.gtid.mode", String, Some("server"), Low,
+            "What source.gtid holds. server: the GTID of the event's transaction, MySQL's (uuid:n) or MariaDB's (domain-server-sequence), as Debezium's MariaDB connector; \
+             mysql: as Debezium's MySQL connector, which reads MySQL GTIDs only and leaves source.gtid null on MariaDB. Offsets keep the GTIDs either way.")
+            .group(EVENTS, 17).validator(Validator::OneOf(&["server", "mysql"])))
         .define(ConfigKey::new("schema.history.internal.kafka.topic", String, Some(""), Low,
             "Accepted for Debezium compatibility and not needed: the table model is read from the server's catalog and checked against the binlog's table maps (see the README)."))
         .define(ConfigKey::new("schema.history.internal.kafka.bootstrap.servers", String, Some(""), Low, "Accepted for Debezium compatibility; not needed (see schema.history.internal.kafka.topic)."))
@@ -85,6 +91,15 @@ pub enum SnapshotMode {
     NoData,
     Never,
     WhenNeeded,
+}
+
+/// What `source.gtid` holds (`source.gtid.mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GtidMode {
+    /// The server's GTID of the transaction, MySQL's or MariaDB's.
+    Server,
+    /// As Debezium's MySQL connector: MySQL GTIDs, null on MariaDB.
+    MySql,
 }
 
 /// Column masks: `column.mask.with.N.chars` = list of column regexes.
@@ -131,6 +146,9 @@ pub struct MySqlConfig {
     pub max_queue: usize,
     pub poll_ms: u64,
     pub connector_name: String,
+    /// `source.version` of every event.
+    pub source_version: String,
+    pub gtid_mode: GtidMode,
 }
 
 fn parse_err(key: &str, value: &str, e: impl std::fmt::Display) -> ConfigError {
@@ -252,6 +270,12 @@ impl MySqlConfig {
             max_queue: p.i64("max.queue.size").max(1) as usize,
             poll_ms: p.i64("poll.interval.ms").clamp(10, 5000) as u64,
             connector_name,
+            source_version: p.string("source.version"),
+            gtid_mode: if p.string("source.gtid.mode").eq_ignore_ascii_case("mysql") {
+                GtidMode::MySql
+            } else {
+                GtidMode::Server
+            },
         })
     }
 
@@ -295,6 +319,20 @@ mod tests {
         assert!(c.skips("t") && !c.skips("d"));
         assert!((5400..6400).contains(&c.server_id));
         assert_eq!(c.heartbeat_topic, "__debezium-heartbeat.dbserver1");
+    }
+
+    #[test]
+    fn source_version_and_gtid_are_ours_unless_set() {
+        let c = MySqlConfig::parse(&base()).expect("valid");
+        assert_eq!(c.source_version, super::super::events::VERSION);
+        assert!(c.source_version.ends_with(".tributary"));
+        assert_eq!(c.gtid_mode, GtidMode::Server);
+        let mut m = base();
+        m.insert("source.version".into(), "3.6.3.Final".into());
+        m.insert("source.gtid.mode".into(), "mysql".into());
+        let c = MySqlConfig::parse(&m).expect("valid");
+        assert_eq!(c.source_version, "3.6.3.Final");
+        assert_eq!(c.gtid_mode, GtidMode::MySql);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use super::config::MySqlConfig;
 use super::offset::{partition, MySqlOffset};
 use super::table::Table;
 
-/// Debezium's `source.version`.
+/// Our `source.version` (Debezium writes its own, e.g. `3.6.3.Final`; `source.version` in the
+/// connector config sets any other).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), ".tributary");
 
 /// Where an event came from, for the `source` block.
@@ -38,7 +39,7 @@ pub fn source_block(
     now: EventTime,
 ) -> Struct {
     let mut s = Struct::new(schemas::mysql_source());
-    s.put("version", VERSION);
+    s.put("version", config.source_version.as_str());
     s.put("connector", "mysql");
     s.put("name", config.topic_prefix.as_str());
     s.put("ts_ms", info.ts_ms);
@@ -144,27 +145,35 @@ pub fn truncate_record(
     }
 }
 
+/// One record of the schema-change topic: the statement, the database it belongs to, the table
+/// it is about (for `source.table`) and its `tableChanges` entries.
+pub struct SchemaChange<'a> {
+    pub db: &'a str,
+    pub table: Option<&'a str>,
+    pub ddl: &'a str,
+    pub table_changes: Vec<Value>,
+}
+
 /// A record of the schema-change topic `<topic.prefix>` (Debezium's `SchemaChangeValue`).
 pub fn schema_change_record(
     config: &MySqlConfig,
-    db: &str,
-    ddl: &str,
+    change: SchemaChange<'_>,
     info: &SourceInfo,
     offset: &MySqlOffset,
 ) -> SourceRecord {
     let now = EventTime::now();
     let key_schema = schemas::mysql_schema_change_key();
     let value_schema = schemas::mysql_schema_change_value();
-    let key = Struct::new(key_schema.clone()).with("databaseName", db);
+    let key = Struct::new(key_schema.clone()).with("databaseName", change.db);
     let mut value = Struct::new(value_schema.clone());
     value.put(
         "source",
-        Value::Struct(source_block(config, db, None, info, now)),
+        Value::Struct(source_block(config, change.db, change.table, info, now)),
     );
     value.put("ts_ms", now.millis());
-    value.put("databaseName", db);
-    value.put("ddl", ddl);
-    value.put("tableChanges", Value::Array(Vec::new()));
+    value.put("databaseName", change.db);
+    value.put("ddl", change.ddl);
+    value.put("tableChanges", Value::Array(change.table_changes));
     SourceRecord {
         source_partition: partition(&config.topic_prefix),
         source_offset: offset.to_offset(),

@@ -5,17 +5,21 @@ mod binlog;
 mod catalog;
 pub mod config;
 mod connection;
+mod ddl;
 mod events;
 pub mod filters;
 pub mod offset;
 mod snapshot;
+mod snapshot_schema;
 mod source;
 mod table;
+mod table_changes;
 pub mod types;
 
 use tributary_runtime::config::{ConfigDef, ConfigMap};
 use tributary_runtime::connector::{Connector, ConnectorType, TaskError, TaskImpl};
 
+pub use events::VERSION as SOURCE_VERSION;
 pub use source::MySqlSourceTask;
 
 /// The connector plugin.

@@ -24,11 +24,12 @@ use tributary_runtime::data::Value;
 use tributary_runtime::envelope::Op;
 use tributary_runtime::record::SourceRecord;
 
-use super::catalog::Catalog;
+use super::catalog::{schema_tables, Catalog};
 use super::config::MySqlConfig;
 use super::connection::{connect, current_position, is_mariadb};
-use super::events::{change_records, schema_change_record, RowChange, SourceInfo};
+use super::events::{change_records, RowChange, SourceInfo};
 use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
+use super::snapshot_schema;
 use super::table::Table;
 use super::types::from_row;
 
@@ -97,15 +98,12 @@ pub async fn run(
     } else {
         current_position(&mut control).await.map_err(fatal)?
     };
-    catalog
-        .lock()
+    // Every table of the captured databases (the schema-change records describe them all),
+    // of which the catalog keeps the captured ones: read once, under the lock.
+    let described = schema_tables(&mut control, &config)
         .await
-        .load(&mut control, &config, None)
-        .await
-        .map_err(fatal)?;
-    if config.snapshot_lock {
-        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
-    }
+        .map_err(|e| fatal(format!("reading the tables to snapshot: {e}")))?;
+    catalog.lock().await.replace(&config, &described);
     let (start, mut state) = match resume {
         Some((p, s)) => (p, s),
         None => (
@@ -119,6 +117,29 @@ pub async fn run(
             SnapshotProgress::default(),
         ),
     };
+    let offset = |state: &SnapshotProgress| MySqlOffset {
+        position: start.clone(),
+        ts_sec: 0,
+        server_id: 0,
+        snapshot: Some(state.clone()),
+    };
+    // The schema as the snapshot reads it: still under the lock.
+    let schema_records = if config.include_schema_changes {
+        snapshot_schema::records(
+            &mut control,
+            &config,
+            &described,
+            &snapshot_info(&start, "true", 0),
+            &offset(&state),
+        )
+        .await
+        .map_err(fatal)?
+    } else {
+        Vec::new()
+    };
+    if config.snapshot_lock {
+        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
+    }
     info!(file = %start.file, pos = start.pos, "snapshot position");
     let tables: Vec<Arc<Table>> = catalog
         .lock()
@@ -128,38 +149,10 @@ pub async fn run(
         .filter(|t| !state.done.contains(&t.full_name()))
         .collect();
     let estimates = estimate_rows(&mut control, &tables).await;
-    let offset = |state: &SnapshotProgress| MySqlOffset {
-        position: start.clone(),
-        ts_sec: 0,
-        server_id: 0,
-        snapshot: Some(state.clone()),
-    };
-    if config.include_schema_changes {
-        let mut ddl_records = Vec::new();
-        for t in &tables {
-            let create: Option<(String, String)> = control
-                .query_first(format!(
-                    "SHOW CREATE TABLE {}.{}",
-                    quote(&t.db),
-                    quote(&t.name)
-                ))
-                .await
-                .map_err(fatal)?;
-            if let Some((_, ddl)) = create {
-                ddl_records.push(schema_change_record(
-                    &config,
-                    &t.db,
-                    &ddl,
-                    &snapshot_info(&start, "true", 0),
-                    &offset(&state),
-                ));
-            }
-        }
-        if !ddl_records.is_empty() {
-            out.send(ddl_records)
-                .await
-                .map_err(|_| fatal("the task stopped reading"))?;
-        }
+    if !schema_records.is_empty() {
+        out.send(schema_records)
+            .await
+            .map_err(|_| fatal("the task stopped reading"))?;
     }
     drop(control);
 

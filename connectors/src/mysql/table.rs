@@ -7,6 +7,7 @@ use tributary_runtime::envelope::TableSchemas;
 use tributary_runtime::schemas;
 
 use super::config::MySqlConfig;
+use super::table_changes::TableExtras;
 use super::types::{connect_schema, Column};
 
 /// `db.table`, as Debezium names tables in offsets and filters.
@@ -26,6 +27,8 @@ pub struct Table {
     pub key: Vec<usize>,
     pub topic: String,
     pub schemas: Arc<TableSchemas>,
+    /// What only schema-change records need (default charset, auto-increment columns).
+    pub extras: TableExtras,
     /// Mask length per captured column (`column.mask.with.N.chars`).
     masks: Vec<Option<usize>>,
 }
@@ -86,6 +89,7 @@ impl Table {
             key,
             topic: base,
             schemas: Arc::new(schemas),
+            extras: TableExtras::default(),
             masks,
         }
     }

@@ -26,6 +26,17 @@ pub enum Importance {
     Low,
 }
 
+/// How wide a UI should make a key's input field (Kafka's `ConfigDef.Width`), shown by
+/// `/connector-plugins/{p}/config` and `config/validate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Width {
+    None,
+    Short,
+    Medium,
+    Long,
+}
+
 /// Checks a value beyond its type.
 #[derive(Clone, Debug)]
 pub enum Validator {
@@ -50,6 +61,7 @@ pub struct ConfigKey {
     pub documentation: &'static str,
     pub group: Option<&'static str>,
     pub order_in_group: i32,
+    pub width: Width,
     pub display_name: &'static str,
     pub validator: Option<Validator>,
 }
@@ -70,6 +82,7 @@ impl ConfigKey {
             documentation,
             group: None,
             order_in_group: -1,
+            width: Width::None,
             display_name: name,
             validator: None,
             optional_without_default: false,
@@ -95,6 +108,11 @@ impl ConfigKey {
 
     pub fn display(mut self, display_name: &'static str) -> Self {
         self.display_name = display_name;
+        self
+    }
+
+    pub fn width(mut self, width: Width) -> Self {
+        self.width = width;
         self
     }
 
@@ -166,7 +184,7 @@ impl ConfigKey {
             "documentation": self.documentation,
             "group": self.group,
             "order_in_group": self.order_in_group,
-            "width": "NONE",
+            "width": self.width,
             "display_name": self.display_name,
             "dependents": [],
         })

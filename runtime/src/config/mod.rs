@@ -6,7 +6,7 @@ mod error;
 mod map;
 mod secrets;
 
-pub use def::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+pub use def::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator, Width};
 pub use error::ConfigError;
 pub use map::{ConfigMap, Parsed};
 pub use secrets::{is_secret_key, redact, redacted_map, REDACTED};

@@ -84,12 +84,20 @@ impl Plugins {
             .cloned()
     }
 
-    /// The full definition for a plugin: the common keys plus its own.
+    /// The full definition for a plugin: the common keys plus its own; the default of
+    /// `connector.plugin.version` is the plugin's version, as in Kafka Connect.
     pub fn full_config_def(plugin: &dyn Connector) -> ConfigDef {
-        let common = match plugin.connector_type() {
+        let mut common = match plugin.connector_type() {
             ConnectorType::Source => super::source_config_def(),
             ConnectorType::Sink => super::sink_config_def(),
         };
+        if let Some(key) = common
+            .keys
+            .iter_mut()
+            .find(|k| k.name == super::common::CONNECTOR_VERSION)
+        {
+            key.default = Some(plugin.version());
+        }
         common.merged(&plugin.config_def())
     }
 
@@ -98,6 +106,13 @@ impl Plugins {
     pub fn validate(plugin: &dyn Connector, config: &ConfigMap) -> Vec<ConfigValue> {
         let def = Self::full_config_def(plugin);
         let mut values = def.validate(config);
+        // The versions one could choose: ours (Kafka Connect lists the installed ones).
+        if let Some(v) = values
+            .iter_mut()
+            .find(|v| v.name == super::common::CONNECTOR_VERSION)
+        {
+            v.recommended_values = vec![plugin.version().to_owned()];
+        }
         let mut extra = plugin.validate(config);
         if plugin.connector_type() == ConnectorType::Sink {
             extra.extend(sink_topics_problem(config));

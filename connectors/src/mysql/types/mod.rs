@@ -44,7 +44,7 @@ mod schema_tests;
 #[cfg(test)]
 mod server_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod value_tests;
 

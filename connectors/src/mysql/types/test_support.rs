@@ -111,7 +111,7 @@ fn column_of(row: &CatalogRow, position: usize) -> Column {
     })
 }
 
-pub(super) fn all_types_columns() -> Vec<Column> {
+pub(crate) fn all_types_columns() -> Vec<Column> {
     ALL_TYPES_CATALOG
         .iter()
         .enumerate()
