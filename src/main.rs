@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::worker::{read_config_file, Standalone, WorkerConfig};
 
+/// mimalloc rather than glibc's malloc: change events are many small short-lived allocations
+/// spread over threads, where glibc spent close to half the worker's CPU (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tributary",

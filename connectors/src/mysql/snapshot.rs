@@ -30,6 +30,7 @@ use super::connection::{connect, current_position, is_mariadb};
 use super::events::{change_records, RowChange, SourceInfo};
 use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot_schema;
+use super::source::QUEUE_BATCH;
 use super::table::Table;
 use super::types::from_row;
 
@@ -157,7 +158,7 @@ pub async fn run(
     drop(control);
 
     let queue = Arc::new(Mutex::new(tables.iter().cloned().collect::<VecDeque<_>>()));
-    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Result<Chunk, TaskError>>(threads * 2);
+    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Result<Chunk, TaskError>>(threads);
     for conn in readers {
         let queue = queue.clone();
         let tx = chunk_tx.clone();
@@ -248,8 +249,15 @@ pub async fn run(
             info!("{line}");
         }
         held = records.pop();
-        if !records.is_empty() {
-            out.send(records)
+        // In queue-sized pieces: a whole chunk per message would let the queue hold
+        // `max.queue.size / QUEUE_BATCH` chunks, i.e. the whole table.
+        let mut pending = records.into_iter();
+        loop {
+            let piece: Vec<SourceRecord> = pending.by_ref().take(QUEUE_BATCH).collect();
+            if piece.is_empty() {
+                break;
+            }
+            out.send(piece)
                 .await
                 .map_err(|_| fatal("the task stopped reading"))?;
         }

@@ -19,6 +19,11 @@ use super::connection::{binlog_files, check_binlog_settings, connect, current_po
 use super::offset::{partition, BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot;
 
+/// Most records per message on the queue between the database reader and `poll`. The queue
+/// holds `max.queue.size / QUEUE_BATCH` messages, which bounds the records waiting in memory
+/// only if no reader sends bigger messages: the snapshot splits its chunks to this size.
+pub(super) const QUEUE_BATCH: usize = 64;
+
 #[derive(Default)]
 pub struct MySqlSourceTask {
     config: Option<Arc<MySqlConfig>>,
@@ -121,7 +126,7 @@ impl SourceTask for MySqlSourceTask {
         };
         let plan = plan(&config, stored).await?;
         info!(connector = %context.connector, ?plan, server_id = config.server_id, "starting");
-        let (tx, rx) = mpsc::channel(config.max_queue.div_ceil(64).max(4));
+        let (tx, rx) = mpsc::channel(config.max_queue.div_ceil(QUEUE_BATCH).max(4));
         let (stop_tx, stop_rx) = watch::channel(false);
         let catalog = Arc::new(Mutex::new(Catalog::default()));
         let progress = context.progress.clone();

@@ -1,7 +1,7 @@
 //! Runs one source task: poll → processors → converters → Kafka, and stores offsets only for
 //! records Kafka acknowledged, in poll order.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -139,7 +139,9 @@ pub(crate) struct SourceRunner {
     topics: TopicCreator,
     in_flight: VecDeque<InFlight>,
     /// Acknowledged offsets not yet written, by partition.
-    acked: BTreeMap<String, (SourcePartition, SourceOffset)>,
+    /// A list, not a map keyed by the partition's JSON: sources have few partitions, and
+    /// comparing one is much cheaper than serialising it for every acknowledged record.
+    acked: Vec<(SourcePartition, SourceOffset)>,
     last_flush: Instant,
 }
 
@@ -167,7 +169,7 @@ impl SourceRunner {
             chain,
             topics,
             in_flight: VecDeque::new(),
-            acked: BTreeMap::new(),
+            acked: Vec::new(),
             last_flush: Instant::now(),
         })
     }
@@ -328,10 +330,10 @@ impl SourceRunner {
                 .pop_front()
                 .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
             match outcome {
-                Ok(Ok(_)) => {
-                    let key = serde_json::to_string(&done.partition).unwrap_or_default();
-                    self.acked.insert(key, (done.partition, done.offset));
-                }
+                Ok(Ok(_)) => match self.acked.iter_mut().find(|(p, _)| *p == done.partition) {
+                    Some((_, offset)) => *offset = done.offset,
+                    None => self.acked.push((done.partition, done.offset)),
+                },
                 Ok(Err((e, _))) => {
                     return Err(TaskError::fatal(format!(
                         "Kafka did not accept a record: {e}"
@@ -353,8 +355,7 @@ impl SourceRunner {
         if self.acked.is_empty() {
             return Ok(());
         }
-        let offsets: Vec<(SourcePartition, SourceOffset)> =
-            std::mem::take(&mut self.acked).into_values().collect();
+        let offsets: Vec<(SourcePartition, SourceOffset)> = std::mem::take(&mut self.acked);
         let puts: Vec<(SourcePartition, Option<SourceOffset>)> = offsets
             .iter()
             .map(|(p, o)| (p.clone(), Some(o.clone())))
