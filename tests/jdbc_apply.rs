@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use jdbc_support::{sink_config, Feed, Kind, Table, TestDb};
-use support::{kafka, start_worker, worker_props, Http};
+use support::{kafka, start_plain_worker, Http};
 use tributary_runtime::data::{logical, SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::Op;
 use tributary_runtime::record::SchemaAndValue;
@@ -79,12 +79,7 @@ async fn change_events_mirror_the_source(kind: Kind) {
             ("table.name.format", "${source.table}"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let feed = Feed::avro(
         &bootstrap,
         worker.registry_url.as_deref().expect("registry"),
@@ -529,12 +524,7 @@ async fn every_type_lands_with_its_value(kind: Kind) {
             ("table.name.format", "${source.table}"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let feed = Feed::avro(
         &bootstrap,
         worker.registry_url.as_deref().expect("registry"),
@@ -664,12 +654,7 @@ async fn hostile_identifiers_and_json_records(kind: Kind) {
             ("auto.evolve", "true"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![weird, plain],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![weird, plain]).await;
 
     // JSON with schemas: a flat struct whose every field name is hostile.
     let feed = Feed::json(&bootstrap, true);

@@ -16,7 +16,7 @@ use jdbc_support::{sink_config, Feed, Kind, TestDb};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::ClientConfig;
-use support::{kafka, start_worker, wait_for, worker_props, Http};
+use support::{kafka, start_plain_worker, wait_for, Http};
 use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::record::SchemaAndValue;
 
@@ -114,12 +114,7 @@ async fn poison_records_go_to_the_dead_letter_topic_with_headers_and_the_rest_ar
             ("errors.deadletterqueue.context.headers.enable", "true"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let feed = Feed::json(&bootstrap, true);
     let none = SchemaAndValue::null();
     feed.send("accounts", None, &none, &account(1, "ann", 10))
@@ -246,12 +241,7 @@ async fn with_errors_tolerance_none_a_poison_record_fails_the_task_with_the_reas
             ("pk.fields", "id"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let feed = Feed::json(&bootstrap, true);
     let none = SchemaAndValue::null();
     feed.send("accounts", None, &none, &account(1, "ann", 1))
@@ -329,12 +319,7 @@ async fn a_database_outage_is_waited_out_and_nothing_is_lost() {
             ("retry.backoff.ms", "200"),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let api = Http::new(format!("http://{}", worker.rest_addr));
     let feed = Feed::json(&bootstrap, true);
     let none = SchemaAndValue::null();

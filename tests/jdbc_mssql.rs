@@ -11,7 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use jdbc_support::{sink_config, Feed};
-use support::{kafka, start_worker, worker_props};
+use support::{kafka, start_plain_worker};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
@@ -107,12 +107,7 @@ async fn upserts_and_deletes_land_in_sql_server() {
             ("table.name.format", &table),
         ],
     );
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![sink],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let key_schema = SchemaBuilder::structure()
         .field("id", SchemaBuilder::int64().build_ref())
         .build_ref();

@@ -26,7 +26,7 @@ use mysql_async::prelude::Queryable;
 use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use serde_json::{json, Value as Json};
-use support::{consume_all, kafka, start_worker, worker_props, Http};
+use support::{consume_all, kafka, start_plain_worker, Http};
 use tributary_runtime::worker::json_object_to_config;
 
 const FIXTURES: &str = concat!(
@@ -203,12 +203,7 @@ async fn the_recorded_debezium_scenario_produces_the_same_events() {
     }
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().expect("tempdir");
-    let worker = start_worker(
-        &worker_props(&bootstrap, dir.path(), &[]),
-        tributary_connectors::plugins(),
-        vec![],
-    )
-    .await;
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![]).await;
     let registry = worker.registry_url.clone().expect("registry");
 
     // The recorded connector.json with its property names unchanged; this run's addresses of

@@ -95,6 +95,20 @@ pub async fn start_worker(
         .expect("worker starts")
 }
 
+/// A worker with default settings and every connector of this build, running `connectors`.
+pub async fn start_plain_worker(
+    bootstrap: &str,
+    dir: &Path,
+    connectors: Vec<ConfigMap>,
+) -> Standalone {
+    start_worker(
+        &worker_props(bootstrap, dir, &[]),
+        tributary_connectors::plugins(),
+        connectors,
+    )
+    .await
+}
+
 pub struct Http {
     pub base: String,
     client: reqwest::Client,
