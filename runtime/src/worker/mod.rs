@@ -7,6 +7,7 @@ mod dlq;
 mod error;
 mod herder;
 mod offsets_api;
+mod sink_batch;
 mod sink_runner;
 mod source_runner;
 mod standalone;

@@ -1,25 +1,29 @@
 //! Runs one sink task: a member of the consumer group `connect-<connector>`, it hands batches
 //! to the sink and commits the consumed offsets only after the sink flushed them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
-use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::dlq::DeadLetterQueue;
+pub(crate) use super::sink_batch::RawRecord;
+use super::sink_batch::{self, Converted};
 use super::source_runner::prefixed;
 use super::status::State;
 use super::task_env::{Target, TaskRun};
 use crate::connector::{SinkTask, SinkTaskContext, TaskError, TopicPartition};
 use crate::convert::{Converter, Side};
 use crate::processor::ProcessorChain;
-use crate::record::{Headers as RecordHeaders, SinkRecord};
+
+/// The sink consumers' default prefetch bound (`queued.max.messages.kbytes`), unless the
+/// worker or connector sets one: 16 MB is tens of thousands of change events.
+const SINK_PREFETCH_KB: &str = "16384";
 
 /// The consumer group of a sink connector, as Kafka Connect names it.
 pub fn group_id(connector: &str) -> String {
@@ -63,39 +67,6 @@ impl ConsumerContext for GroupContext {
     }
 }
 
-/// A consumed record before conversion: owned, so the consumer can move on.
-pub(crate) struct RawRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-    pub timestamp: Option<i64>,
-    pub headers: RecordHeaders,
-}
-
-impl RawRecord {
-    fn from_message(m: &BorrowedMessage<'_>) -> RawRecord {
-        let headers = m
-            .headers()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        RawRecord {
-            topic: m.topic().to_owned(),
-            partition: m.partition(),
-            offset: m.offset(),
-            key: m.key().map(<[u8]>::to_vec),
-            value: m.payload().map(<[u8]>::to_vec),
-            timestamp: m.timestamp().to_millis(),
-            headers,
-        }
-    }
-}
-
 /// The runner's Kafka side, apart from the task so that it can be borrowed across awaits
 /// while the task (which need not be `Sync`) is not.
 struct SinkIo {
@@ -115,6 +86,9 @@ pub(crate) struct SinkRunner {
     /// Offsets flushed to the sink but not yet committed (a commit failed during a
     /// rebalance): retried until they are, so the group's position never lags what the sink has.
     uncommitted: BTreeMap<(String, i32), i64>,
+    /// A record received after a rebalance event, held for the batch after the event is
+    /// handled (see [`SinkIo::next_batch`]).
+    carry: Option<RawRecord>,
 }
 
 impl SinkRunner {
@@ -136,6 +110,12 @@ impl SinkRunner {
             .kafka
             .consumer(&group_id(&run.connector), &overrides);
         client.remove("max.poll.records");
+        // librdkafka prefetches up to 64 MB by default, most of a sink worker's memory, while a
+        // few batches ahead are all a sink needs to stay busy (the task writes what it
+        // consumes, and consuming ahead of the database buys nothing).
+        if client.get("queued.max.messages.kbytes").is_none() {
+            client.set("queued.max.messages.kbytes", SINK_PREFETCH_KB);
+        }
         client.set(
             "client.id",
             format!("connector-consumer-{}-{}", run.connector, run.task_id),
@@ -154,6 +134,7 @@ impl SinkRunner {
             run,
             task,
             uncommitted: BTreeMap::new(),
+            carry: None,
             io: SinkIo {
                 consumer,
                 key,
@@ -194,8 +175,11 @@ impl SinkRunner {
         self.task.start(context).await?;
         self.run.status.set(State::Running);
         let mut paused = false;
+        // Converted and waiting for its turn: written while the next batch converts.
+        let mut current: Option<Converted> = None;
         loop {
             match self.run.target() {
+                // Not committed, so consumed again by whoever owns the partitions next.
                 Target::Stopped => return Ok(()),
                 Target::Paused if !paused => {
                     self.set_paused(true)?;
@@ -209,15 +193,38 @@ impl SinkRunner {
                 }
                 _ => {}
             }
-            let batch = self.io.next_batch().await?;
-            self.handle_rebalances().await?;
-            if paused || batch.is_empty() {
-                if !self.uncommitted.is_empty() {
-                    self.commit();
-                }
-                continue;
+            let polling = Instant::now();
+            let mut batch = self.io.next_batch(&mut self.carry).await?;
+            let polled = polling.elapsed();
+            // Both the waiting batch and this one were consumed before the events.
+            let revoked = self.handle_rebalances().await?;
+            if let Some(waiting) = current.as_mut() {
+                waiting.drop_partitions(&revoked);
             }
-            self.deliver(batch).await?;
+            sink_batch::drop_raw(&mut batch, &revoked);
+            let next = (!paused && !batch.is_empty()).then(|| {
+                sink_batch::spawn_convert(self.io.key.clone(), self.io.value.clone(), batch)
+            });
+            match current.take() {
+                Some(waiting) if !waiting.is_empty() => self.deliver(waiting).await?,
+                _ => {
+                    if !self.uncommitted.is_empty() {
+                        self.commit();
+                    }
+                }
+            }
+            let waiting = Instant::now();
+            current = match next {
+                Some(handle) => Some(handle.await.map_err(|e| {
+                    TaskError::fatal(format!("record conversion panicked or was cancelled: {e}"))
+                })?),
+                None => None,
+            };
+            if let Some(c) = &current {
+                debug!(connector = %self.run.connector, records = c.raw.len(),
+                    poll_us = polled.as_micros() as u64,
+                    convert_wait_us = waiting.elapsed().as_micros() as u64, "batch converted");
+            }
         }
     }
 
@@ -235,7 +242,8 @@ impl SinkRunner {
         r.map_err(|e| TaskError::fatal(format!("cannot pause/resume consumption: {e}")))
     }
 
-    async fn handle_rebalances(&mut self) -> Result<(), TaskError> {
+    /// Acts on the rebalances since the last call; returns the partitions revoked meanwhile.
+    async fn handle_rebalances(&mut self) -> Result<HashSet<TopicPartition>, TaskError> {
         let events = std::mem::take(
             &mut *self
                 .io
@@ -245,6 +253,7 @@ impl SinkRunner {
                 .lock()
                 .map_err(|_| TaskError::fatal("rebalance lock poisoned"))?,
         );
+        let mut revoked = HashSet::new();
         for event in events {
             match event {
                 RebalanceEvent::Assigned(tps) => {
@@ -274,20 +283,21 @@ impl SinkRunner {
                     });
                     info!(connector = %self.run.connector, task = self.run.task_id, partitions = ?tps, "partitions revoked");
                     self.task.close(&tps).await?;
+                    revoked.extend(tps);
                 }
             }
         }
-        Ok(())
+        Ok(revoked)
     }
 
-    /// Converts, puts, flushes (retrying retriable failures) and commits one batch.
-    async fn deliver(&mut self, batch: Vec<RawRecord>) -> Result<(), TaskError> {
-        let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
-        let mut records = Vec::with_capacity(batch.len());
-        self.io.dlq.remember(&batch);
-        for raw in &batch {
-            next_offsets.insert((raw.topic.clone(), raw.partition), raw.offset + 1);
-            match self.io.convert(raw).await {
+    /// Reports the records that failed conversion, then puts, flushes (retrying retriable
+    /// failures) and commits one batch.
+    async fn deliver(&mut self, batch: Converted) -> Result<(), TaskError> {
+        let next_offsets = batch.next_offsets();
+        let mut records = Vec::with_capacity(batch.raw.len());
+        self.io.dlq.remember(&batch.raw);
+        for (raw, result) in batch.raw.iter().zip(batch.results) {
+            match result {
                 Ok(record) => {
                     if let Some(r) = self.io.chain.sink(record) {
                         records.push(r);
@@ -296,6 +306,7 @@ impl SinkRunner {
                 Err(e) => self.io.dlq.report_raw(raw, &e, "VALUE_CONVERTER").await?,
             }
         }
+        let started = Instant::now();
         let mut backoff = Duration::from_millis(200);
         loop {
             let attempt = async {
@@ -315,8 +326,12 @@ impl SinkRunner {
             }
         }
         self.run.status.progress.clear();
+        let written = started.elapsed();
         self.uncommitted.extend(next_offsets);
         self.commit();
+        debug!(connector = %self.run.connector, records = records.len(),
+            put_us = written.as_micros() as u64,
+            commit_us = (started.elapsed() - written).as_micros() as u64, "batch delivered");
         Ok(())
     }
 
@@ -341,14 +356,27 @@ impl SinkRunner {
 
 impl SinkIo {
     /// Up to `max_batch` records: waits up to 500 ms for the first, then takes what is already
-    /// there.
-    async fn next_batch(&self) -> Result<Vec<RawRecord>, TaskError> {
-        let mut batch = Vec::new();
-        let mut wait = Duration::from_millis(500);
+    /// there. Stops at a rebalance: every record of a batch was consumed under one
+    /// assignment, and the record that came after the event waits in `carry` for the next
+    /// batch, so the runner can tell which records a revocation makes stale.
+    async fn next_batch(&self, carry: &mut Option<RawRecord>) -> Result<Vec<RawRecord>, TaskError> {
+        let mut batch = Vec::with_capacity(self.max_batch.min(8192));
+        batch.extend(carry.take());
+        if self.rebalanced() {
+            return Ok(batch);
+        }
+        let mut wait = Duration::from_millis(if batch.is_empty() { 500 } else { 2 });
         while batch.len() < self.max_batch {
             match tokio::time::timeout(wait, self.consumer.recv()).await {
                 Err(_) => break,
-                Ok(Ok(m)) => batch.push(RawRecord::from_message(&m)),
+                Ok(Ok(m)) => {
+                    let record = RawRecord::from_message(&m);
+                    if self.rebalanced() {
+                        *carry = Some(record);
+                        break;
+                    }
+                    batch.push(record);
+                }
                 Ok(Err(e)) => {
                     warn!(connector = %self.connector, error = %e, "consumer error");
                     break;
@@ -359,26 +387,13 @@ impl SinkIo {
         Ok(batch)
     }
 
-    async fn convert(&self, raw: &RawRecord) -> Result<SinkRecord, TaskError> {
-        let key = self
-            .key
-            .to_connect(&raw.topic, raw.key.as_deref())
-            .await
-            .map_err(|e| TaskError::fatal(e.to_string()))?;
-        let value = self
-            .value
-            .to_connect(&raw.topic, raw.value.as_deref())
-            .await
-            .map_err(|e| TaskError::fatal(e.to_string()))?;
-        Ok(SinkRecord {
-            topic: raw.topic.clone(),
-            partition: raw.partition,
-            offset: raw.offset,
-            key,
-            value,
-            timestamp: raw.timestamp,
-            headers: raw.headers.clone(),
-        })
+    /// Whether rebalance events wait to be handled.
+    fn rebalanced(&self) -> bool {
+        self.consumer
+            .context()
+            .events
+            .lock()
+            .map_or(true, |e| !e.is_empty())
     }
 }
 
