@@ -15,7 +15,7 @@
 //! DECIMAL(12,2), status VARCHAR(16), note VARCHAR(200), updated_at DATETIME(3)` (PostgreSQL:
 //! `NUMERIC(12,2)`, `TIMESTAMP(3)`).
 //!
-//! MariaDB: a private binlog-enabled server `scripts/mariadb.sh start jdbcbench 3337` (started
+//! MariaDB: a private binlog-enabled server `scripts/mariadb.sh start jdbcbench 3339` (started
 //! here; `TRIBUTARY_BENCH_MARIADB_URL` points elsewhere). PostgreSQL:
 //! `TRIBUTARY_BENCH_POSTGRES_URL` (default the local one), schema `jdbc_bench`. Kafka is
 //! librdkafka's mock cluster in this process; it keeps about 5 MB per partition, so the events
@@ -667,8 +667,8 @@ async fn bench_mariadb(worker: &Worker, args: &Args) -> Result<TargetReport> {
     let base = match std::env::var("TRIBUTARY_BENCH_MARIADB_URL") {
         Ok(url) => url,
         Err(_) => {
-            script(&["start", "jdbcbench", "3337"])?;
-            "mysql://root@127.0.0.1:3337".to_owned()
+            script(&["start", "jdbcbench", "3339"])?;
+            "mysql://root@127.0.0.1:3339".to_owned()
         }
     };
     let base = base.trim_end_matches('/').to_owned();
