@@ -9,6 +9,8 @@
 #      - a private binlog-enabled MariaDB "cdc" on 127.0.0.1:3317
 #        (scripts/mariadb.sh; stopped again at exit if this script started it)
 #      - PostgreSQL on 127.0.0.1:5432 (scripts/postgres.sh ensure)
+#      - the tansu broker binary the end-to-end tests start (scripts/tansu.sh install:
+#        built once, about 13 min on 2 cores, then cached in ~/.cache/tributary)
 #    and exports TRIBUTARY_TEST_MARIADB_URL / TRIBUTARY_TEST_POSTGRES_URL;
 # 4. cargo build --workspace --all-targets, then
 #    cargo test --workspace --all-targets [args] -- --test-threads=2 [args]
@@ -81,6 +83,8 @@ if ! scripts/mariadb.sh status "$MARIADB_NAME" "$MARIADB_PORT" >/dev/null; then
 fi
 scripts/mariadb.sh start "$MARIADB_NAME" "$MARIADB_PORT"
 scripts/postgres.sh ensure >/dev/null
+scripts/tansu.sh install
+echo "tansu: $(scripts/tansu.sh path)"
 
 export TRIBUTARY_TEST_MARIADB_URL="mysql://root@127.0.0.1:$MARIADB_PORT"
 export TRIBUTARY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/postgres"

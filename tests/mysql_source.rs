@@ -367,10 +367,20 @@ async fn a_restart_resumes_exactly_and_ddl_brings_a_new_schema_version() {
     .await;
     let ids: Vec<Avro> = e.iter().map(|(_, k, _)| field(k, "id").clone()).collect();
     let expected: Vec<Avro> = (0..80).chain([100]).map(Avro::Int).collect();
-    assert_eq!(
-        ids, expected,
-        "every change once, in order, across the restart"
-    );
+    if ids != expected {
+        // Where each event came from in the binlog, to tell a re-read from a re-send.
+        let from = sources(&bootstrap, &registry, &topic, e.len()).await;
+        let from: Vec<String> = from
+            .iter()
+            .map(|s| {
+                let f = |n: &str| format!("{:?}", plain(field(s, n)));
+                format!("pos {} row {} gtid {}", f("pos"), f("row"), f("gtid"))
+            })
+            .collect();
+        panic!(
+            "every change once, in order, across the restart:\n got ids {ids:?}\n from {from:#?}"
+        );
+    }
     assert_eq!(
         plain(field(&e[80].2, "note")),
         Avro::String("n".into()),

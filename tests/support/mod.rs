@@ -165,6 +165,20 @@ impl Http {
         self.call("GET", path, None).await
     }
 
+    /// A GET that answers `None` while nothing listens (a worker starting or killed).
+    pub async fn try_get(&self, path: &str) -> Option<(u16, serde_json::Value)> {
+        let resp = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        let status = resp.status().as_u16();
+        let json = resp.json().await.unwrap_or(serde_json::Value::Null);
+        Some((status, json))
+    }
+
     /// Waits until the connector and all its tasks report `state`.
     pub async fn wait_state(
         &self,
@@ -174,7 +188,11 @@ impl Http {
     ) -> serde_json::Value {
         let what = format!("connector {connector} and its tasks to be {state}");
         wait_for(&what, timeout, || async {
-            let (code, s) = self.get(&format!("/connectors/{connector}/status")).await;
+            // Nothing listening yet (a worker starting) counts as not there yet.
+            let (code, s) = self
+                .try_get(&format!("/connectors/{connector}/status"))
+                .await
+                .unwrap_or((0, serde_json::Value::Null));
             let all = code == 200
                 && s["connector"]["state"] == state
                 && s["tasks"]

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
@@ -27,6 +27,27 @@ use tracing::{debug, info, warn};
 use super::error::RegistryError;
 use super::log_record::LogKey;
 use super::state::{Applied, RegistryState};
+
+/// The consumer that follows the registry topic.
+type Follower = rdkafka::consumer::StreamConsumer<QuietEof>;
+
+/// The follower asks for partition-EOF events to know it has read the log to the end, and
+/// librdkafka also passes each one to the client's error callback, which rdkafka's default
+/// context logs at ERROR: a worker would log an error for every schema registered. They are
+/// logged at debug here; real errors stay errors.
+struct QuietEof;
+
+impl ClientContext for QuietEof {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if matches!(error, KafkaError::PartitionEOF(_)) {
+            debug!(%reason, "registry topic follower reached the end of the log");
+        } else {
+            tracing::error!(%error, %reason, "registry topic client error");
+        }
+    }
+}
+
+impl ConsumerContext for QuietEof {}
 
 /// The only partition of the registry topic (Confluent insists on exactly one: one total order).
 const PARTITION: i32 = 0;
@@ -57,7 +78,7 @@ struct Progress {
 pub(crate) struct KafkaLog {
     topic: String,
     producer: FutureProducer,
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<Follower>,
     progress: watch::Receiver<Progress>,
     _shutdown: watch::Sender<()>,
 }
@@ -93,8 +114,8 @@ impl KafkaLog {
             // broker must not hold fetches for the default 500 ms.
             consumer_config.set("fetch.wait.max.ms", "10");
         }
-        let consumer: StreamConsumer = consumer_config
-            .create()
+        let consumer: Follower = consumer_config
+            .create_with_context(QuietEof)
             .map_err(|e| RegistryError::kafka("creating the registry topic consumer", e))?;
         let consumer = Arc::new(consumer);
 
@@ -304,7 +325,7 @@ async fn blocking<T: Send + 'static>(
 /// Makes sure the topic exists with exactly one partition, creating it (compacted) if missing.
 async fn ensure_topic(
     config: &ClientConfig,
-    consumer: &Arc<StreamConsumer>,
+    consumer: &Arc<Follower>,
     topic: &str,
     replication_factor: i32,
 ) -> Result<(), RegistryError> {
@@ -379,7 +400,7 @@ fn check_partitions(topic: &str, partitions: usize) -> Result<(), RegistryError>
 /// because a metadata request naming the topic may auto-create it with the broker's defaults
 /// (not compacted), which would silently lose schemas to retention later.
 async fn partition_count(
-    consumer: &Arc<StreamConsumer>,
+    consumer: &Arc<Follower>,
     topic: &str,
 ) -> Result<Option<usize>, RegistryError> {
     let consumer = Arc::clone(consumer);
@@ -395,7 +416,7 @@ async fn partition_count(
 
 /// The follower: applies every record of the topic, in order, and publishes its position.
 async fn follow(
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<Follower>,
     topic: String,
     state: Arc<RwLock<RegistryState>>,
     progress: watch::Sender<Progress>,

@@ -1,0 +1,321 @@
+//! The separate processes of an end-to-end run, each started, stopped and killed through the
+//! project's own scripts (`scripts/mariadb.sh`, `scripts/tansu.sh`) or as a `tributary`
+//! binary: nothing runs inside the test process but the test.
+//!
+//! Every run keeps its state (datadirs, broker files, worker offsets and logs) in its own
+//! temporary folder, so runs never see each other's data and a failing run leaves its logs to
+//! be read (the folder is kept when the test panics).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{free_port, write_properties, Http, Process};
+
+const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts");
+
+/// Runs one of the project's scripts with this run's state folder, panicking with its output.
+fn script(state: &Path, name: &str, args: &[&str]) {
+    let out = Command::new(format!("{SCRIPTS}/{name}"))
+        .args(args)
+        .env("TRIBUTARY_STATE_DIR", state)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/{name}: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/{name} {} failed:\n{}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private MariaDB server process (binlog on) of this run.
+pub struct MariaDb {
+    state: PathBuf,
+    name: String,
+    pub port: u16,
+}
+
+impl MariaDb {
+    pub fn start(state: &Path, name: &str) -> MariaDb {
+        let db = MariaDb {
+            state: state.to_owned(),
+            name: name.to_owned(),
+            port: free_port(),
+        };
+        db.resume();
+        db
+    }
+
+    /// Starts the server again on the same datadir and port.
+    pub fn resume(&self) {
+        script(
+            &self.state,
+            "mariadb.sh",
+            &["start", &self.name, &self.port.to_string()],
+        );
+    }
+
+    /// A clean shutdown (SIGTERM, waited for).
+    pub fn stop(&self) {
+        script(
+            &self.state,
+            "mariadb.sh",
+            &["stop", &self.name, &self.port.to_string()],
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("mysql://root@127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = Command::new(format!("{SCRIPTS}/mariadb.sh"))
+            .args(["stop", &self.name, &self.port.to_string()])
+            .env("TRIBUTARY_STATE_DIR", &self.state)
+            .output();
+    }
+}
+
+/// Which broker, and how it keeps its data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// A tansu process, in memory.
+    Memory,
+    /// A tansu process with SQLite in its working directory: survives a kill -9.
+    Sqlite,
+    /// librdkafka's mock cluster in the test process (still a separate server for the
+    /// workers, over TCP): its group coordinator rebalances when a member dies, which tansu
+    /// 0.6.0's does not (see the two-sink-worker test).
+    Mock,
+}
+
+/// The Kafka-protocol broker the workers talk to.
+pub struct Broker {
+    state: PathBuf,
+    name: String,
+    pub port: u16,
+    storage: Storage,
+    mock: Option<crate::support::Kafka>,
+}
+
+impl Broker {
+    pub fn start(state: &Path, name: &str, storage: Storage) -> Broker {
+        let mock = (storage == Storage::Mock).then(|| {
+            let m = crate::support::kafka();
+            // The mock cluster cannot create a topic with configs (the registry's compacted
+            // topic): it is made here, as an operator would.
+            m.create_topic("_schemas", 1, 1).expect("registry topic");
+            m
+        });
+        let port = match &mock {
+            Some(m) => m
+                .bootstrap_servers()
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("mock cluster port"),
+            None => free_port(),
+        };
+        let broker = Broker {
+            state: state.to_owned(),
+            name: name.to_owned(),
+            port,
+            storage,
+            mock,
+        };
+        broker.resume();
+        broker
+    }
+
+    pub fn resume(&self) {
+        let engine = match self.storage {
+            Storage::Memory => "memory",
+            Storage::Sqlite => "sqlite",
+            Storage::Mock => return,
+        };
+        script(
+            &self.state,
+            "tansu.sh",
+            &["start", &self.name, &self.port.to_string(), engine],
+        );
+    }
+
+    pub fn kill9(&self) {
+        assert!(self.mock.is_none(), "the mock cluster cannot be killed");
+        script(&self.state, "tansu.sh", &["kill9", &self.name]);
+    }
+
+    pub fn bootstrap(&self) -> String {
+        match &self.mock {
+            Some(m) => m.bootstrap_servers(),
+            None => format!("127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// Creates topics (tansu does not create them on first use).
+    pub async fn create_topics(&self, topics: &[String], partitions: i32) {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        if let Some(m) = &self.mock {
+            for t in topics {
+                m.create_topic(t, partitions, 1).expect("mock topic");
+            }
+            return;
+        }
+        let admin: AdminClient<_> = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", self.bootstrap())
+            .create()
+            .expect("admin client");
+        let new: Vec<NewTopic> = topics
+            .iter()
+            .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
+            .collect();
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        let results =
+            tokio::time::timeout(Duration::from_secs(30), admin.create_topics(&new, &options))
+                .await
+                .expect("the broker answers CreateTopics within 30 s")
+                .expect("CreateTopics");
+        for r in results {
+            if let Err((topic, e)) = r {
+                assert!(
+                    e == rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
+                    "cannot create topic {topic}: {e}"
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if self.mock.is_some() {
+            return;
+        }
+        let _ = Command::new(format!("{SCRIPTS}/tansu.sh"))
+            .args(["stop", &self.name])
+            .env("TRIBUTARY_STATE_DIR", &self.state)
+            .output();
+    }
+}
+
+/// A `tributary` standalone worker process, driven only through its REST API. Its connectors
+/// and offsets live in its own folder, so a restarted worker picks up where it was.
+pub struct Worker {
+    pub name: String,
+    dir: PathBuf,
+    pub rest_port: u16,
+    process: Option<Process>,
+    restarts: u32,
+}
+
+impl Worker {
+    pub fn start(state: &Path, name: &str, bootstrap: &str) -> Worker {
+        let dir = state.join(format!("worker-{name}"));
+        std::fs::create_dir_all(&dir).expect("worker folder");
+        let rest_port = free_port();
+        let props: BTreeMap<String, String> = [
+            ("bootstrap.servers", bootstrap.to_owned()),
+            ("listeners", format!("http://127.0.0.1:{rest_port}")),
+            (
+                "offset.storage.file.filename",
+                dir.join("connect.offsets").display().to_string(),
+            ),
+            ("offset.flush.interval.ms", "500".to_owned()),
+            // Every worker serves the registry from the same Kafka topic: ids are shared and
+            // outlive any worker.
+            ("schema.registry.storage", "kafka".to_owned()),
+            (
+                "key.converter",
+                "io.confluent.connect.avro.AvroConverter".to_owned(),
+            ),
+            (
+                "value.converter",
+                "io.confluent.connect.avro.AvroConverter".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        write_properties(&dir.join("worker.properties"), &props);
+        let mut worker = Worker {
+            name: name.to_owned(),
+            dir,
+            rest_port,
+            process: None,
+            restarts: 0,
+        };
+        worker.resume();
+        worker
+    }
+
+    /// Starts the process (again), with the same folder and port.
+    pub fn resume(&mut self) {
+        let log = self.dir.join(format!("worker-{}.log", self.restarts));
+        self.restarts += 1;
+        let props = self.dir.join("worker.properties");
+        self.process = Some(Process::spawn(
+            &["standalone", &props.display().to_string()],
+            log,
+        ));
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.signal("KILL");
+            p.wait_exit(Duration::from_secs(10));
+        }
+    }
+
+    pub fn api(&self) -> Http {
+        Http::new(format!("http://127.0.0.1:{}", self.rest_port))
+    }
+
+    /// Waits for the REST API to answer.
+    pub async fn ready(&self) {
+        let api = self.api();
+        crate::support::wait_for(
+            &format!("worker {}'s REST API", self.name),
+            Duration::from_secs(60),
+            || {
+                let api = &api;
+                async move { (api.try_get("/").await.is_some()).then_some(()) }
+            },
+        )
+        .await;
+    }
+
+    /// Creates a connector through `POST /connectors`, as a user would.
+    pub async fn create(&self, name: &str, config: &BTreeMap<String, String>) {
+        let body = serde_json::json!({ "name": name, "config": config });
+        let (status, answer) = self.api().call("POST", "/connectors", Some(body)).await;
+        assert_eq!(
+            status, 201,
+            "POST /connectors {name} on {}: {answer}",
+            self.name
+        );
+    }
+
+    /// Waits until each of `connectors` and all its tasks run on this worker.
+    pub async fn wait_running(&self, connectors: &[&str]) {
+        let api = self.api();
+        for c in connectors {
+            api.wait_state(c, "RUNNING", Duration::from_secs(60)).await;
+        }
+    }
+
+    /// Every log line this worker wrote so far, over all its restarts.
+    pub fn logs(&self) -> String {
+        (0..self.restarts)
+            .map(|i| {
+                std::fs::read_to_string(self.dir.join(format!("worker-{i}.log")))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n----- restart -----\n")
+    }
+}
