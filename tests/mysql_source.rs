@@ -298,14 +298,23 @@ async fn snapshot_then_streaming_in_debezium_shape() {
         .expect("cleanup");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_resumes_exactly_and_ddl_brings_a_new_schema_version() {
-    let (mut conn, db) = database("cdc_resume").await;
+/// A database with table `t (id, v)`, and what a worker that is stopped and started again
+/// needs: its Kafka, its state folder and properties with the registry kept in Kafka.
+struct Restartable {
+    conn: mysql_async::Conn,
+    db: String,
+    kafka: Kafka,
+    bootstrap: String,
+    dir: tempfile::TempDir,
+    props: ConfigMap,
+}
+
+async fn restartable(label: &str, prefix: &str) -> Restartable {
+    let (mut conn, db) = database(label).await;
     conn.query_drop("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
         .await
         .expect("table");
     let kafka = kafka();
-    let prefix = "cdc2";
     topics(&kafka, prefix, &db, &["t"]);
     // Schemas must outlive the worker, as in production: the registry keeps them in Kafka.
     kafka
@@ -318,6 +327,27 @@ async fn a_restart_resumes_exactly_and_ddl_brings_a_new_schema_version() {
         dir.path(),
         &[("schema.registry.storage", "kafka")],
     );
+    Restartable {
+        conn,
+        db,
+        kafka,
+        bootstrap,
+        dir,
+        props,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_exactly_and_ddl_brings_a_new_schema_version() {
+    let prefix = "cdc2";
+    let Restartable {
+        mut conn,
+        db,
+        kafka: _kafka,
+        bootstrap,
+        dir: _dir,
+        props,
+    } = restartable("cdc_resume", prefix).await;
     let topic = format!("{prefix}.{db}.t");
 
     let worker = start_worker(
@@ -393,6 +423,71 @@ async fn a_restart_resumes_exactly_and_ddl_brings_a_new_schema_version() {
         versions,
         serde_json::json!([1, 2]),
         "the ALTER made a second value schema version"
+    );
+    worker.shutdown().await;
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+}
+
+/// `snapshot.mode=no_data` starts at the server's current position; that position is stored
+/// before any change, so changes made while the connector is down after starting, but before
+/// its first change, are not skipped by a restart that would otherwise start from a new
+/// "current" position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_data_stores_its_start_position_before_the_first_change() {
+    let prefix = "cdcnd";
+    let Restartable {
+        mut conn,
+        db,
+        kafka: _kafka,
+        bootstrap,
+        dir: _dir,
+        props,
+    } = restartable("cdc_nodata", prefix).await;
+    conn.query_drop("INSERT INTO t VALUES (1, 1)")
+        .await
+        .expect("a row before the connector (not captured with no_data)");
+    let worker = start_worker(
+        &props,
+        tributary_connectors::plugins(),
+        vec![connector(&db, prefix, &[("snapshot.mode", "no_data")])],
+    )
+    .await;
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    wait_for(
+        "the start position in the connector's offsets",
+        Duration::from_secs(30),
+        || async {
+            let (_, o) = api.get(&format!("/connectors/{prefix}/offsets")).await;
+            o["offsets"][0]["offset"]["pos"].as_u64().map(|_| ())
+        },
+    )
+    .await;
+    worker.shutdown().await;
+
+    conn.query_drop("INSERT INTO t VALUES (2, 2)")
+        .await
+        .expect("a change while the connector is down");
+    let worker = start_worker(&props, tributary_connectors::plugins(), vec![]).await;
+    let registry = worker.registry_url.clone().expect("registry");
+    let topic = format!("{prefix}.{db}.t");
+    let e = wait_for(
+        "the change made while the connector was down",
+        Duration::from_secs(60),
+        || async {
+            let e = events(&bootstrap, &registry, &topic, 1).await;
+            (!e.is_empty()).then_some(e)
+        },
+    )
+    .await;
+    let ids: Vec<Avro> = e.iter().map(|(_, k, _)| field(k, "id").clone()).collect();
+    assert_eq!(
+        ids,
+        vec![Avro::Int(2)],
+        "exactly the change after the start"
     );
     worker.shutdown().await;
     conn.query_drop(format!("DROP DATABASE {db}"))

@@ -53,6 +53,30 @@ pub struct SourceRecord {
     pub headers: Headers,
 }
 
+impl SourceRecord {
+    /// A position to store with nothing to publish, as Kafka Connect's KIP-910 offset updates:
+    /// a source that starts from the server's current position must remember it before its
+    /// first change, or a restart would start from a later "current" position and skip the
+    /// changes in between. The worker stores it in order with the records around it.
+    pub fn offset_only(source_partition: SourcePartition, source_offset: SourceOffset) -> Self {
+        SourceRecord {
+            source_partition,
+            source_offset,
+            topic: String::new(),
+            partition: None,
+            key: SchemaAndValue::null(),
+            value: SchemaAndValue::null(),
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Whether this record only carries an offset (no topic to send it to).
+    pub fn is_offset_only(&self) -> bool {
+        self.topic.is_empty()
+    }
+}
+
 /// What a sink task receives: one consumed Kafka record, decoded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SinkRecord {

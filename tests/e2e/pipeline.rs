@@ -37,14 +37,16 @@ impl Default for Options {
     }
 }
 
+/// Fields drop in declaration order: the processes stop (their scripts read pid files in the
+/// run's folder) before the folder goes.
 pub struct Pipeline {
-    dir: Option<tempfile::TempDir>,
+    pub source_worker: Worker,
+    pub sink_workers: Vec<Worker>,
+    pub broker: Broker,
     pub source_db: MariaDb,
     pub target_db: MariaDb,
     pub pg_schema: String,
-    pub broker: Broker,
-    pub source_worker: Worker,
-    pub sink_workers: Vec<Worker>,
+    dir: Option<tempfile::TempDir>,
 }
 
 pub fn postgres_url() -> String {

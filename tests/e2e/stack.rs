@@ -36,14 +36,21 @@ pub struct MariaDb {
     state: PathBuf,
     name: String,
     pub port: u16,
+    /// Extra `mariadbd` arguments (`--version=5.7.19-log` for Debezium's MySQL connector).
+    args: Vec<String>,
 }
 
 impl MariaDb {
     pub fn start(state: &Path, name: &str) -> MariaDb {
+        MariaDb::start_with(state, name, &[])
+    }
+
+    pub fn start_with(state: &Path, name: &str, args: &[&str]) -> MariaDb {
         let db = MariaDb {
             state: state.to_owned(),
             name: name.to_owned(),
             port: free_port(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         db.resume();
         db
@@ -51,11 +58,10 @@ impl MariaDb {
 
     /// Starts the server again on the same datadir and port.
     pub fn resume(&self) {
-        script(
-            &self.state,
-            "mariadb.sh",
-            &["start", &self.name, &self.port.to_string()],
-        );
+        let port = self.port.to_string();
+        let mut args = vec!["start", &self.name, &port];
+        args.extend(self.args.iter().map(String::as_str));
+        script(&self.state, "mariadb.sh", &args);
     }
 
     /// A clean shutdown (SIGTERM, waited for).
@@ -271,6 +277,15 @@ impl Worker {
         }
     }
 
+    /// The process's peak resident set (VmHWM), in MB; 0 when it is not running. (For the
+    /// benches, which include this file.)
+    #[allow(dead_code)]
+    pub fn peak_rss_mb(&self) -> f64 {
+        self.process
+            .as_ref()
+            .map_or(0.0, |p| vm_hwm_mb(p.child.id()))
+    }
+
     pub fn api(&self) -> Http {
         Http::new(format!("http://127.0.0.1:{}", self.rest_port))
     }
@@ -318,4 +333,18 @@ impl Worker {
             .collect::<Vec<_>>()
             .join("\n----- restart -----\n")
     }
+}
+
+/// A process's peak resident set (VmHWM) in MB; 0 when it is gone.
+#[allow(dead_code)] // for the benches, which include this file
+pub fn vm_hwm_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -41,6 +41,9 @@ enum Plan {
         then_stream: bool,
     },
     Stream(BinlogPosition),
+    /// Streaming from a position no stored offset holds yet (`no_data`, `never`): it is stored
+    /// before the first change, so that a restart before any change starts from it again.
+    StreamFrom(BinlogPosition),
 }
 
 async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan, TaskError> {
@@ -62,7 +65,7 @@ async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan,
                     let (file, pos) = current_position(&mut conn)
                         .await
                         .map_err(TaskError::fatal)?;
-                    Plan::Stream(BinlogPosition {
+                    Plan::StreamFrom(BinlogPosition {
                         file,
                         pos,
                         ..BinlogPosition::default()
@@ -74,7 +77,7 @@ async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan,
                         .first()
                         .cloned()
                         .ok_or_else(|| TaskError::fatal("the server has no binlog files"))?;
-                    Plan::Stream(BinlogPosition {
+                    Plan::StreamFrom(BinlogPosition {
                         file,
                         pos: 4,
                         ..BinlogPosition::default()
@@ -134,6 +137,20 @@ impl SourceTask for MySqlSourceTask {
         let worker = tokio::spawn(async move {
             let start = match plan {
                 Plan::Stream(p) => p,
+                Plan::StreamFrom(p) => {
+                    let offset = MySqlOffset {
+                        position: p.clone(),
+                        ts_sec: 0,
+                        server_id: 0,
+                        snapshot: None,
+                    };
+                    let mark =
+                        SourceRecord::offset_only(partition(&cfg.topic_prefix), offset.to_offset());
+                    tx.send(vec![mark])
+                        .await
+                        .map_err(|_| TaskError::fatal("the task stopped reading"))?;
+                    p
+                }
                 Plan::Snapshot {
                     resume,
                     then_stream,

@@ -39,7 +39,10 @@ struct QuietEof;
 
 impl ClientContext for QuietEof {
     fn error(&self, error: KafkaError, reason: &str) {
-        if matches!(error, KafkaError::PartitionEOF(_)) {
+        if matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        ) {
             debug!(%reason, "registry topic follower reached the end of the log");
         } else {
             tracing::error!(%error, %reason, "registry topic client error");

@@ -44,7 +44,26 @@ impl OffsetReader for StoreReader {
 struct InFlight {
     partition: SourcePartition,
     offset: SourceOffset,
-    delivery: DeliveryFuture,
+    /// `None` for an offset-only record: nothing was sent, it is done once those before it are.
+    delivery: Option<DeliveryFuture>,
+}
+
+/// What the producer said of one record.
+fn delivered(
+    outcome: Result<
+        rdkafka::producer::future_producer::OwnedDeliveryResult,
+        futures::channel::oneshot::Canceled,
+    >,
+) -> Result<(), TaskError> {
+    match outcome {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(TaskError::fatal(format!(
+            "Kafka did not accept a record: {e}"
+        ))),
+        Err(_) => Err(TaskError::fatal(
+            "the producer dropped a record without an answer",
+        )),
+    }
 }
 
 /// Topic creation per KIP-158 (`topic.creation.default.*`), once per topic.
@@ -231,6 +250,16 @@ impl SourceRunner {
                 Err(e) => return Err(e),
             };
             for record in records {
+                if record.is_offset_only() {
+                    // Stored in order with the records around it; nothing is sent (transforms
+                    // included: they might route it somewhere).
+                    self.in_flight.push_back(InFlight {
+                        partition: record.source_partition,
+                        offset: record.source_offset,
+                        delivery: None,
+                    });
+                    continue;
+                }
                 if let Some(record) = self.chain.source(record) {
                     self.send(record).await?;
                 }
@@ -288,7 +317,7 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
-                        delivery,
+                        delivery: Some(delivery),
                     });
                     if self.in_flight.len() >= MAX_IN_FLIGHT {
                         self.collect_acks(true).await?;
@@ -318,35 +347,30 @@ impl SourceRunner {
     async fn collect_acks(&mut self, wait: bool) -> Result<(), TaskError> {
         let mut must_wait = wait;
         while let Some(front) = self.in_flight.front_mut() {
-            let outcome = if must_wait {
-                must_wait = false;
-                Some((&mut front.delivery).await)
-            } else {
-                (&mut front.delivery).now_or_never()
+            let outcome = match front.delivery.as_mut() {
+                None => Some(Ok(())),
+                Some(delivery) if must_wait => {
+                    must_wait = false;
+                    Some(delivered(delivery.await))
+                }
+                Some(delivery) => delivery.now_or_never().map(delivered),
             };
             let Some(outcome) = outcome else { break };
             let done = self
                 .in_flight
                 .pop_front()
                 .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
-            match outcome {
-                Ok(Ok(_)) => match self.acked.iter_mut().find(|(p, _)| *p == done.partition) {
-                    Some((_, offset)) => *offset = done.offset,
-                    None => self.acked.push((done.partition, done.offset)),
-                },
-                Ok(Err((e, _))) => {
-                    return Err(TaskError::fatal(format!(
-                        "Kafka did not accept a record: {e}"
-                    )))
-                }
-                Err(_) => {
-                    return Err(TaskError::fatal(
-                        "the producer dropped a record without an answer",
-                    ))
-                }
-            }
+            outcome?;
+            self.ack(done.partition, done.offset);
         }
         Ok(())
+    }
+
+    fn ack(&mut self, partition: SourcePartition, offset: SourceOffset) {
+        match self.acked.iter_mut().find(|(p, _)| *p == partition) {
+            Some((_, o)) => *o = offset,
+            None => self.acked.push((partition, offset)),
+        }
     }
 
     /// Writes acknowledged offsets, then tells the task.
