@@ -78,10 +78,13 @@ impl Side {
                     .await
                     .map_err(|e| e.to_string())?;
                 let conn = tokio::spawn(connection);
-                let rows = client
-                    .query(sql.as_str(), &[])
-                    .await
-                    .map_err(|e| format!("{sql}: {e}"));
+                let rows = client.query(sql.as_str(), &[]).await.map_err(|e| {
+                    // tokio-postgres shows "db error" alone; the server's message says which.
+                    let detail = e
+                        .as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_owned());
+                    format!("{sql}: {detail}")
+                });
                 drop(client);
                 let _ = conn.await;
                 Ok(rows?
