@@ -93,6 +93,12 @@ struct State {
     query: Option<String>,
     ts_sec: i64,
     server_id: u32,
+    /// The server checksums its binlog events (`binlog_checksum=CRC32`).
+    checksums: bool,
+    /// A format description event came on this connection: until then the reader does not
+    /// know events carry checksums, so the server's first (artificial) rotate event still ends
+    /// in its four checksum bytes.
+    seen_format: bool,
 }
 
 impl State {
@@ -110,6 +116,8 @@ impl State {
             query: None,
             ts_sec: 0,
             server_id: 0,
+            checksums: false,
+            seen_format: false,
             resume: start,
         }
     }
@@ -190,6 +198,10 @@ async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), Strea
     conn.query_drop("SET @master_binlog_checksum = @@global.binlog_checksum")
         .await
         .map_err(conn_err)?;
+    let checksum: Option<String> = conn
+        .query_first("SELECT @@global.binlog_checksum")
+        .await
+        .map_err(conn_err)?;
     // The server sends a heartbeat event every second while idle: a silent connection is then
     // known to be dead within seconds, and the server notices a closed connection as soon as it
     // writes the next heartbeat (instead of holding our binlog files until the next change).
@@ -202,6 +214,7 @@ async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), Strea
     // Resume at the start of the transaction the stored offset is in; what of it was
     // published is skipped below.
     *state = State::new(state.resume.clone());
+    state.checksums = checksum.is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
     let file = state.resume.file.clone();
     let request = BinlogStreamRequest::new(config.server_id)
         .with_filename(file.as_bytes())
@@ -318,8 +331,9 @@ async fn handle_event(
     };
     let mut out = Vec::new();
     match data {
+        EventData::FormatDescriptionEvent(_) => state.seen_format = true,
         EventData::RotateEvent(r) => {
-            let name = binlog_file_name(&r.name());
+            let name = rotate_name(r.name_raw(), state.checksums && !state.seen_format);
             if name != state.file {
                 state.file = name;
                 state.txn_start = r.position();
@@ -399,20 +413,16 @@ async fn handle_event(
     Ok(out)
 }
 
-/// A binlog file name as `base.NNNNNN`. The server's first (artificial) rotate event comes
-/// before the format description that announces checksums, so its name can carry the
-/// checksum's four bytes: cut everything after the sequence number.
-fn binlog_file_name(raw: &str) -> String {
-    match raw.rfind('.') {
-        Some(dot) => {
-            let digits = raw[dot + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .count();
-            raw[..dot + 1 + digits].to_owned()
-        }
-        None => raw.to_owned(),
-    }
+/// The file a rotate event names. The server's first (artificial) rotate event comes before
+/// the format description that tells the reader about checksums, so it still ends in the four
+/// CRC32 bytes (`with_checksum`): they are cut by length, not by looking at them, since they can
+/// be anything, digits included.
+fn rotate_name(raw: &[u8], with_checksum: bool) -> String {
+    let raw = match raw.len().checked_sub(4) {
+        Some(n) if with_checksum => &raw[..n],
+        _ => raw,
+    };
+    String::from_utf8_lossy(raw).into_owned()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -732,8 +742,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binlog_file_names_lose_trailing_checksum_bytes() {
-        assert_eq!(binlog_file_name("binlog.000002c\u{fffd}U"), "binlog.000002");
-        assert_eq!(binlog_file_name("mysql-bin.000123"), "mysql-bin.000123");
+    fn the_first_rotate_loses_its_checksum_even_when_it_starts_with_a_digit() {
+        // Read once as "binlog.0000016": a checksum byte that is an ASCII digit looked like part
+        // of the sequence number, the file seemed to change, and the resume's row skip was lost.
+        let mut raw = b"binlog.000001".to_vec();
+        raw.extend([b'6', 0x9c, 0x01, 0xff]);
+        assert_eq!(rotate_name(&raw, true), "binlog.000001");
+        assert_eq!(rotate_name(b"mysql-bin.000123", false), "mysql-bin.000123");
     }
 }
