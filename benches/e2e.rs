@@ -24,13 +24,16 @@ mod support;
 #[allow(dead_code)]
 mod stack;
 
+#[path = "support/cli.rs"]
+mod cli;
+
 #[path = "support/statements.rs"]
 mod statements;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use mysql_async::prelude::Queryable;
 use stack::{Broker, MariaDb, Storage, Worker};
 use statements::{deletes, inserts, run_all, updates, values, COLUMNS, TABLE};
@@ -57,20 +60,14 @@ fn args() -> Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
-        let mut num = |name: &str| -> Result<u64> {
-            it.next()
-                .with_context(|| format!("{name} needs a value"))?
-                .parse()
-                .with_context(|| format!("{name} needs a number"))
-        };
         match k.as_str() {
             "--bench" => {}
-            "--inserts" => a.inserts = num("--inserts")?,
-            "--updates" => a.updates = num("--updates")?,
-            "--deletes" => a.deletes = num("--deletes")?,
-            "--batch" => a.batch = num("--batch")?.max(1),
-            "--latency-seconds" => a.latency_seconds = num("--latency-seconds")?,
-            "--rate" => a.rate = num("--rate")?.max(1),
+            "--inserts" => a.inserts = cli::number(&mut it, "--inserts")?,
+            "--updates" => a.updates = cli::number(&mut it, "--updates")?,
+            "--deletes" => a.deletes = cli::number(&mut it, "--deletes")?,
+            "--batch" => a.batch = cli::number(&mut it, "--batch")?.max(1),
+            "--latency-seconds" => a.latency_seconds = cli::number(&mut it, "--latency-seconds")?,
+            "--rate" => a.rate = cli::number(&mut it, "--rate")?.max(1),
             "--broker" => {
                 a.storage = match it.next().as_deref() {
                     Some("tansu") => Storage::Memory,
@@ -358,20 +355,5 @@ async fn bench(a: Args) -> Result<()> {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs bench targets without `--bench`: no benchmark then.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("e2e is a benchmark: cargo bench --bench e2e");
-        return;
-    }
-    let result = args().and_then(|a| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(bench(a))
-    });
-    if let Err(e) = result {
-        eprintln!("e2e bench failed: {e:#}");
-        std::process::exit(1);
-    }
+    cli::run("e2e", args, bench);
 }

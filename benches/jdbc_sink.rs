@@ -29,6 +29,9 @@
 //! Sink rate = events / (time from the first committed offset to the last): the consumer
 //! group's join (a few seconds on the mock cluster) is reported separately.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -851,21 +854,5 @@ async fn bench(args: Args) -> Result<()> {
 }
 
 fn main() {
-    // The test command (`cargo test --all-targets`) runs bench targets too, without `--bench`:
-    // a million-row benchmark in a debug build is no test, so it only says how to run it.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("jdbc_sink is a benchmark: cargo bench --bench jdbc_sink");
-        return;
-    }
-    let result = args().and_then(|args| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(bench(args))
-    });
-    if let Err(e) = result {
-        eprintln!("jdbc_sink bench failed: {e:#}");
-        std::process::exit(1);
-    }
+    cli::run("jdbc_sink", args, bench);
 }

@@ -27,6 +27,9 @@ mod support;
 #[allow(dead_code)]
 mod stack;
 
+#[path = "support/cli.rs"]
+mod cli;
+
 #[path = "support/statements.rs"]
 mod statements;
 
@@ -64,19 +67,13 @@ fn args() -> Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
-        let mut num = |name: &str| -> Result<u64> {
-            it.next()
-                .with_context(|| format!("{name} needs a value"))?
-                .parse()
-                .with_context(|| format!("{name} needs a number"))
-        };
         match k.as_str() {
             "--bench" => {}
-            "--inserts" => a.inserts = num("--inserts")?,
-            "--updates" => a.updates = num("--updates")?,
-            "--deletes" => a.deletes = num("--deletes")?,
-            "--rows" => a.rows = num("--rows")?,
-            "--batch" => a.batch = num("--batch")?.max(1),
+            "--inserts" => a.inserts = cli::number(&mut it, "--inserts")?,
+            "--updates" => a.updates = cli::number(&mut it, "--updates")?,
+            "--deletes" => a.deletes = cli::number(&mut it, "--deletes")?,
+            "--rows" => a.rows = cli::number(&mut it, "--rows")?,
+            "--batch" => a.batch = cli::number(&mut it, "--batch")?.max(1),
             "--only" => a.only = it.next(),
             other => bail!("unknown argument {other}"),
         }
@@ -432,19 +429,18 @@ async fn run_system(
 /// A counter on a topic the connector creates when it writes its first record.
 async fn wait_counter(bootstrap: &str, topic: &str) -> Result<Counter> {
     let deadline = Instant::now() + Duration::from_secs(120);
+    let metadata: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
     loop {
-        let exists = {
-            let c: BaseConsumer = rdkafka::ClientConfig::new()
-                .set("bootstrap.servers", bootstrap)
-                .create()?;
-            c.fetch_metadata(Some(topic), Duration::from_secs(5))
-                .map(|m| {
-                    m.topics().iter().any(|t| {
-                        t.name() == topic && t.error().is_none() && !t.partitions().is_empty()
-                    })
-                })
-                .unwrap_or(false)
-        };
+        let exists = metadata
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .map(|m| {
+                m.topics()
+                    .iter()
+                    .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            })
+            .unwrap_or(false);
         if exists {
             return Counter::start(bootstrap, topic);
         }
@@ -571,19 +567,5 @@ async fn bench(a: Args) -> Result<()> {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("versus_debezium is a benchmark: cargo bench --bench versus_debezium");
-        return;
-    }
-    let result = args().and_then(|a| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(bench(a))
-    });
-    if let Err(e) = result {
-        eprintln!("versus_debezium bench failed: {e:#}");
-        std::process::exit(1);
-    }
+    cli::run("versus_debezium", args, bench);
 }

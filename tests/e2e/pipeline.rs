@@ -9,6 +9,7 @@ use mysql_async::prelude::Queryable;
 
 use crate::compare::{wait_equal, Side};
 use crate::stack::{Broker, MariaDb, Storage, Worker};
+use crate::support::map;
 use crate::workload::{self, Load, DB, NOTE_WIDTH, TABLES};
 
 pub const SOURCE: &str = "source";
@@ -224,16 +225,9 @@ impl Drop for Pipeline {
     }
 }
 
-fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 /// A Debezium MySQL connector config, property names unchanged.
 fn source_config(port: u16) -> BTreeMap<String, String> {
-    config(&[
+    map(&[
         (
             "connector.class",
             "io.debezium.connector.mysql.MySqlConnector",
@@ -259,7 +253,7 @@ fn sink_config(
     url: &str,
     extra: &[(&'static str, &'static str)],
 ) -> BTreeMap<String, String> {
-    let mut c = config(&[
+    let mut c = map(&[
         (
             "connector.class",
             "io.confluent.connect.jdbc.JdbcSinkConnector",

@@ -15,20 +15,29 @@ use crate::support::{free_port, write_properties, Http, Process};
 
 const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts");
 
-/// Runs one of the project's scripts with this run's state folder, panicking with its output.
-fn script(state: &Path, name: &str, args: &[&str]) {
+/// Runs one of the project's scripts with this run's state folder; its output when it failed.
+fn run_script(state: &Path, name: &str, args: &[&str]) -> Result<(), String> {
     let out = Command::new(format!("{SCRIPTS}/{name}"))
         .args(args)
         .env("TRIBUTARY_STATE_DIR", state)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run scripts/{name}: {e}"));
-    assert!(
-        out.status.success(),
+        .map_err(|e| format!("cannot run scripts/{name}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
         "scripts/{name} {} failed:\n{}\n{}",
         args.join(" "),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
+    ))
+}
+
+/// [`run_script`], panicking with the script's output when it failed.
+fn script(state: &Path, name: &str, args: &[&str]) {
+    if let Err(e) = run_script(state, name, args) {
+        panic!("{e}");
+    }
 }
 
 /// A private MariaDB server process (binlog on) of this run.
@@ -80,10 +89,9 @@ impl MariaDb {
 
 impl Drop for MariaDb {
     fn drop(&mut self) {
-        let _ = Command::new(format!("{SCRIPTS}/mariadb.sh"))
-            .args(["stop", &self.name, &self.port.to_string()])
-            .env("TRIBUTARY_STATE_DIR", &self.state)
-            .output();
+        // Best effort: a panic in a drop would hide the test's own failure.
+        let port = self.port.to_string();
+        let _ = run_script(&self.state, "mariadb.sh", &["stop", &self.name, &port]);
     }
 }
 
@@ -202,10 +210,7 @@ impl Drop for Broker {
         if self.mock.is_some() {
             return;
         }
-        let _ = Command::new(format!("{SCRIPTS}/tansu.sh"))
-            .args(["stop", &self.name])
-            .env("TRIBUTARY_STATE_DIR", &self.state)
-            .output();
+        let _ = run_script(&self.state, "tansu.sh", &["stop", &self.name]);
     }
 }
 
