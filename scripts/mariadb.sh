@@ -13,7 +13,7 @@
 #   scripts/mariadb.sh start old 3318 --version=5.7.19-log
 #
 # Each NAME has its own directory, ${TRIBUTARY_STATE_DIR:-<repo>/.state}/mariadb-NAME/,
-# holding data/ (datadir, binlogs included), mariadbd.sock, mariadbd.pid,
+# holding data/ (datadir, binlogs included), tmp/ (its own tmpdir), mariadbd.sock, mariadbd.pid,
 # mariadbd.err (error log) and port. Data persists across stop/start; delete
 # the directory (while stopped) for a fresh server.
 #
@@ -50,6 +50,11 @@ DATADIR=$DIR/data
 PIDFILE=$DIR/mariadbd.pid
 ERRLOG=$DIR/mariadbd.err
 PORTFILE=$DIR/port
+# A tmpdir of its own: a starting mariadbd deletes every #sql* file in its tmpdir, including
+# the temporary tables of other servers sharing it (seen: "Error on delete of
+# '/tmp/#sql-temptable-….MAI'" in a running server, "Unknown table 'mysql.tmp_user_sys'" in a
+# bootstrap, each while another private server started).
+TMPDIR_DB=$DIR/tmp
 SOCK=$DIR/mariadbd.sock
 # Unix socket paths are limited to 107 bytes; fall back to /tmp for deep checkouts.
 if (( ${#SOCK} > 100 )); then
@@ -155,28 +160,22 @@ SQL
 }
 
 init_datadir() {
-  local tmp=$DIR/data.init attempt
+  local tmp=$DIR/data.init
   log "initializing datadir $DATADIR"
-  # The bootstrap server does without io_uring: each ring counts against root's locked-memory
-  # limit, shared by every private server already running (several tests start their own).
-  # Under load the bootstrap SQL has been seen to fail once in a while ("ERROR: 1051 Unknown
-  # table 'mysql.tmp_user_sys'") on a fresh, private datadir; a second attempt from scratch is
-  # made, and said.
-  for attempt in 1 2; do
-    rm -rf "$tmp"
-    if "$INSTALL_DB" --no-defaults --datadir="$tmp" --user=root \
-          --auth-root-authentication-method=normal --skip-test-db \
-          --innodb-use-native-aio=0 \
-          >"$DIR/install-db.log" 2>&1; then
-      mv "$tmp" "$DATADIR"   # only a complete datadir gets the real name
-      return 0
-    fi
+  rm -rf "$tmp"
+  mkdir -p "$TMPDIR_DB"
+  # normal auth: root gets an empty password (root@localhost, @127.0.0.1, @::1).
+  # The bootstrap server gets the private tmpdir too (it is passed on to mariadbd).
+  if ! "$INSTALL_DB" --no-defaults --datadir="$tmp" --user=root \
+        --auth-root-authentication-method=normal --skip-test-db \
+        --tmpdir="$TMPDIR_DB" \
+        >"$DIR/install-db.log" 2>&1; then
     # The server's own errors come before the script's long advice: show those first.
     grep -E 'ERROR' "$DIR/install-db.log" | head -n 20 >&2 || true
-    (( attempt == 1 )) && log "mariadb-install-db failed (attempt $attempt); trying once more from scratch"
-  done
-  tail -n 30 "$DIR/install-db.log" >&2
-  die "mariadb-install-db failed twice (see $DIR/install-db.log)"
+    tail -n 30 "$DIR/install-db.log" >&2
+    die "mariadb-install-db failed (see $DIR/install-db.log)"
+  fi
+  mv "$tmp" "$DATADIR"   # only a complete datadir gets the real name
 }
 
 do_start() {
@@ -199,6 +198,7 @@ do_start() {
   fi
 
   [[ -d $DATADIR/mysql ]] || init_datadir
+  mkdir -p "$TMPDIR_DB"   # datadirs made before the private tmpdir existed
   rm -f "$PIDFILE" "$SOCK"   # stale after a kill -9
   echo "$PORT" >"$PORTFILE"
 
@@ -211,6 +211,7 @@ do_start() {
   setsid "$MARIADBD" --no-defaults \
     --user=root \
     --datadir="$DATADIR" \
+    --tmpdir="$TMPDIR_DB" \
     --port="$PORT" \
     --bind-address=127.0.0.1 \
     --socket="$SOCK" \
