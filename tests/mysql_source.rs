@@ -1075,3 +1075,254 @@ async fn heartbeats_advance_the_offset_while_captured_tables_are_idle() {
         .await
         .expect("cleanup");
 }
+
+/// Latest state per key of a large topic of JSON change events, folded as records arrive (the
+/// whole topic is never held in memory), and how many snapshot (`op: r`) records each key got.
+struct TopicFold {
+    consumer: rdkafka::consumer::BaseConsumer,
+    state: BTreeMap<i64, i64>,
+    snapshot_reads: BTreeMap<i64, u32>,
+    records: u64,
+}
+
+impl TopicFold {
+    fn new(bootstrap: &str, topic: &str, partitions: i32) -> TopicFold {
+        use rdkafka::consumer::Consumer;
+        let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", format!("test-fold-{}", support::uniq()))
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let mut assignment = rdkafka::TopicPartitionList::new();
+        for p in 0..partitions {
+            assignment
+                .add_partition_offset(topic, p, rdkafka::Offset::Beginning)
+                .expect("partition");
+        }
+        consumer.assign(&assignment).expect("assign");
+        TopicFold {
+            consumer,
+            state: BTreeMap::new(),
+            snapshot_reads: BTreeMap::new(),
+            records: 0,
+        }
+    }
+
+    /// Folds records until none came for `idle`.
+    fn read_until_idle(&mut self, idle: Duration) {
+        use rdkafka::Message;
+        let mut last = std::time::Instant::now();
+        while last.elapsed() < idle {
+            let Some(m) = self.consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let m = m.expect("consume");
+            last = std::time::Instant::now();
+            self.records += 1;
+            let Some(key) = m.key() else { continue };
+            let id = serde_json::from_slice::<KeyId>(key).expect("JSON key").id;
+            let Some(value) = m.payload() else {
+                self.state.remove(&id);
+                continue;
+            };
+            let change: Change = serde_json::from_slice(value).expect("JSON change event");
+            match (change.op.as_str(), change.after) {
+                ("d", _) => {
+                    self.state.remove(&id);
+                }
+                (op, Some(after)) => {
+                    if op == "r" {
+                        *self.snapshot_reads.entry(id).or_default() += 1;
+                    }
+                    self.state.insert(id, after.v);
+                }
+                (op, None) => panic!("a change with op {op} and no after image"),
+            }
+        }
+    }
+}
+
+/// The parts of a key and change event the fold needs (typed: a 2M-record topic is parsed in
+/// a debug build).
+#[derive(serde::Deserialize)]
+struct KeyId {
+    id: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Change {
+    op: String,
+    after: Option<AfterV>,
+}
+
+#[derive(serde::Deserialize)]
+struct AfterV {
+    v: i64,
+}
+
+/// Keeps changing rows all over `t` (updates of existing keys, inserts above `rows`, deletes)
+/// until told to stop; returns how many statements ran.
+fn scattered_writer(
+    db: String,
+    rows: i64,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut conn = admin().await;
+        conn.query_drop(format!("USE {db}")).await.expect("use");
+        let mut n: i64 = 0;
+        // A multiplicative hash walks the key range in a scattered but reproducible order.
+        let scattered = |i: i64| 1 + (i.wrapping_mul(2_654_435_761) & i64::MAX) % rows;
+        while !*stop.borrow() {
+            let ids: Vec<String> = (0..5).map(|i| scattered(n * 5 + i).to_string()).collect();
+            conn.query_drop(format!(
+                "UPDATE t SET v = v + 1 WHERE id IN ({})",
+                ids.join(",")
+            ))
+            .await
+            .expect("update");
+            conn.exec_drop("INSERT INTO t (id, v) VALUES (?, ?)", (rows + 1 + n, n))
+                .await
+                .expect("insert");
+            conn.exec_drop("DELETE FROM t WHERE id = ?", (scattered(n * 7 + 3),))
+                .await
+                .expect("delete");
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        n as u64 * 3
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_million_row_snapshot_taken_while_writes_continue_ends_equal_to_the_table() {
+    const ROWS: i64 = 2_000_000;
+    // The mock cluster keeps about 5 MB and 100,000 records per partition: ~450-byte JSON
+    // events of 2M+ keys need hundreds of partitions to stay whole.
+    const PARTITIONS: i32 = 512;
+    let (mut conn, db) = database("cdc_big").await;
+    conn.query_drop("CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)")
+        .await
+        .expect("table");
+    conn.query_drop(format!(
+        "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{ROWS}"
+    ))
+    .await
+    .expect("rows");
+    let kafka = kafka();
+    let prefix = "cdcbig";
+    kafka
+        .create_topic(prefix, 1, 1)
+        .expect("schema change topic");
+    let topic = format!("{prefix}.{db}.t");
+    kafka
+        .create_topic(&topic, PARTITIONS, 1)
+        .expect("table topic");
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = json_connector(&db, prefix, &[("snapshot.max.threads", "2")]);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let writes = scattered_writer(db.clone(), ROWS, stop_rx);
+    let worker = spawn_worker(dir.path(), &bootstrap, support::free_port(), &config);
+    let offsets = dir.path().join("connect.offsets");
+    let stored = || std::fs::read_to_string(&offsets).unwrap_or_default();
+    let log = || worker.log_text();
+    wait_for_offsets(
+        "the snapshot to store its first progress",
+        Duration::from_secs(120),
+        |o| o.contains("\"snapshot\": true"),
+        &stored,
+        &log,
+    )
+    .await;
+    wait_for_offsets(
+        "the snapshot of 2M rows to finish (an offset without snapshot progress)",
+        Duration::from_secs(900),
+        |o| !o.is_empty() && !o.contains("\"snapshot\": true"),
+        &stored,
+        &log,
+    )
+    .await;
+    stop_tx.send(true).expect("stop writer");
+    let statements = writes.await.expect("writer");
+    assert!(
+        statements > 300,
+        "the writer kept changing rows while the snapshot ran ({statements} statements)"
+    );
+    let expected = table_state(&mut conn, "t").await;
+
+    let (b, t) = (bootstrap.clone(), topic.clone());
+    let fold = tokio::task::spawn_blocking(move || {
+        let mut fold = TopicFold::new(&b, &t, PARTITIONS);
+        let deadline = std::time::Instant::now() + Duration::from_secs(600);
+        loop {
+            fold.read_until_idle(Duration::from_secs(3));
+            if fold.state == expected || std::time::Instant::now() >= deadline {
+                return (fold, expected);
+            }
+        }
+    });
+    let (fold, expected) = fold.await.expect("fold");
+    let twice: Vec<_> = fold
+        .snapshot_reads
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .take(10)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "keys the snapshot read more than once: {twice:?}"
+    );
+    if fold.state != expected {
+        let missing: Vec<_> = expected
+            .keys()
+            .filter(|k| !fold.state.contains_key(k))
+            .take(10)
+            .collect();
+        let extra: Vec<_> = fold
+            .state
+            .keys()
+            .filter(|k| !expected.contains_key(k))
+            .take(10)
+            .collect();
+        let wrong: Vec<_> = expected
+            .iter()
+            .filter(|(k, v)| fold.state.get(k).is_some_and(|s| s != *v))
+            .take(10)
+            .collect();
+        panic!(
+            "the topic ({} records, {} keys) differs from the table ({} rows): missing {missing:?}, \
+             extra {extra:?}, wrong latest values {wrong:?}\nworker log:\n{}",
+            fold.records,
+            fold.state.len(),
+            expected.len(),
+            log()
+        );
+    }
+    drop(worker);
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+}
+
+/// Waits until the worker's offsets file satisfies `done`, or fails naming what it waited for.
+async fn wait_for_offsets(
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+    stored: &dyn Fn() -> String,
+    log: &dyn Fn() -> String,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done(&stored()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {timeout:?} for {what}; offsets: {}\nworker log:\n{}",
+            stored(),
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -42,6 +42,10 @@ pub type Headers = Vec<(String, Option<Vec<u8>>)>;
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceRecord {
     pub source_partition: SourcePartition,
+    /// Empty: the record moves no offset (Kafka Connect's null `sourceOffset`), so the stored
+    /// offset stays at the last record before it that had one. A source whose offsets are
+    /// costly to build gives one only to the record that ends a unit it can resume after (a
+    /// binlog event, a snapshot piece) and to the last record of every `poll`.
     pub source_offset: SourceOffset,
     pub topic: String,
     /// Kafka partition to write to; `None` lets the producer's partitioner hash the key.
@@ -69,6 +73,11 @@ impl SourceRecord {
             timestamp: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Whether storing this record's offset moves its partition's position (see `source_offset`).
+    pub fn moves_offset(&self) -> bool {
+        !self.source_offset.is_empty()
     }
 
     /// Whether this record only carries an offset (no topic to send it to).

@@ -20,8 +20,8 @@ use super::config::{GtidMode, MySqlConfig};
 use super::connection::{connect, is_mariadb};
 use super::ddl::{classify, DdlTarget, TableName};
 use super::events::{
-    change_records, heartbeat_record, same_key, schema_change_record, truncate_record, RowChange,
-    SchemaChange, SourceInfo,
+    change_records, heartbeat_record, same_key, schema_change_record, set_offset, truncate_record,
+    RowChange, SchemaChange, SourceInfo,
 };
 use super::offset::{BinlogPosition, MySqlOffset};
 use super::table::Table;
@@ -503,6 +503,7 @@ async fn rows_event(
         RowsEventData::DeleteRowsEvent(_) | RowsEventData::DeleteRowsEventV1(_) => Op::Delete,
     };
     let mut out = Vec::new();
+    let mut last_row = None;
     for (r, row) in rows.rows(tme).enumerate() {
         let r = r as u64;
         let (before, after) = row.map_err(|e| {
@@ -547,8 +548,7 @@ async fn rows_event(
         let (key_before, row_before) = convert(&before).map_err(fail)?;
         let (key_after, row_after) = convert(&after).map_err(fail)?;
         let info = state.info(r as i32);
-        let offset_before = state.offset(index, r);
-        let offset_done = state.offset(index, r + 1);
+        let produced = out.len();
         match op {
             Op::Update if !same_key(&key_before, &key_after) => {
                 // A primary-key change: Debezium's delete (+ tombstone) of the old key, then a create.
@@ -563,8 +563,7 @@ async fn rows_event(
                             after: None,
                         },
                         &info,
-                        &offset_before,
-                        &offset_before,
+                        None,
                         &mut out,
                     );
                 }
@@ -579,8 +578,7 @@ async fn rows_event(
                             after: row_after,
                         },
                         &info,
-                        &offset_before,
-                        &offset_done,
+                        None,
                         &mut out,
                     );
                 }
@@ -596,8 +594,7 @@ async fn rows_event(
                     after: None,
                 },
                 &info,
-                &offset_before,
-                &offset_done,
+                None,
                 &mut out,
             ),
             _ => change_records(
@@ -610,11 +607,17 @@ async fn rows_event(
                     after: row_after,
                 },
                 &info,
-                &offset_before,
-                &offset_done,
+                None,
                 &mut out,
             ),
         }
+        if out.len() > produced {
+            last_row = Some(r);
+        }
+    }
+    // One offset per event, on its last record: the position after the last row published.
+    if let (Some(r), Some(last)) = (last_row, out.last_mut()) {
+        set_offset(config, last, &state.offset(index, r + 1));
     }
     Ok(out)
 }

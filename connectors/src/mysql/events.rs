@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{tombstone, EventTime, Op};
-use tributary_runtime::record::{SchemaAndValue, SourceRecord};
+use tributary_runtime::record::{SchemaAndValue, SourceOffset, SourcePartition, SourceRecord};
 use tributary_runtime::schemas;
 
 use super::config::MySqlConfig;
@@ -69,14 +69,15 @@ pub struct RowChange<'a> {
 }
 
 /// The records of one row change: the event, and a tombstone after a delete when enabled.
-/// The tombstone carries `offset_done`; the event carries `offset_done` unless a tombstone
-/// follows, in which case it carries `offset_before` (so a crash between the two replays both).
+/// Only the last of them carries `offset` (the position after this row); with `None` they
+/// move no offset, and a later record of the same binlog event or snapshot piece does.
+/// Building an offset costs more than the rest of a small row's event, so a source gives one
+/// per unit it resumes after, not per row.
 pub fn change_records(
     config: &MySqlConfig,
     change: RowChange<'_>,
     info: &SourceInfo,
-    offset_before: &MySqlOffset,
-    offset_done: &MySqlOffset,
+    offset: Option<&MySqlOffset>,
     out: &mut Vec<SourceRecord>,
 ) {
     let now = EventTime::now();
@@ -96,14 +97,9 @@ pub fn change_records(
         (Some(schema), Some(k)) => SchemaAndValue::new(schema.clone(), Value::Struct(k)),
         _ => SchemaAndValue::null(),
     };
-    let with_tombstone = change.op == Op::Delete && config.tombstones;
     let record = SourceRecord {
-        source_partition: partition(&config.topic_prefix),
-        source_offset: if with_tombstone {
-            offset_before.to_offset()
-        } else {
-            offset_done.to_offset()
-        },
+        source_partition: SourcePartition::new(),
+        source_offset: SourceOffset::new(),
         topic: change.table.topic.clone(),
         partition: None,
         key,
@@ -111,14 +107,22 @@ pub fn change_records(
         timestamp: None,
         headers: Vec::new(),
     };
-    if with_tombstone {
-        let mut t = tombstone(&record);
-        t.source_offset = offset_done.to_offset();
+    if change.op == Op::Delete && config.tombstones {
+        let t = tombstone(&record);
         out.push(record);
         out.push(t);
     } else {
         out.push(record);
     }
+    if let (Some(offset), Some(last)) = (offset, out.last_mut()) {
+        set_offset(config, last, offset);
+    }
+}
+
+/// Makes `record` store `offset` once Kafka has it and everything before it.
+pub fn set_offset(config: &MySqlConfig, record: &mut SourceRecord, offset: &MySqlOffset) {
+    record.source_partition = partition(&config.topic_prefix);
+    record.source_offset = offset.to_offset();
 }
 
 /// Debezium's truncate event: `op: t`, no before/after, null key.

@@ -27,7 +27,7 @@ use tributary_runtime::record::SourceRecord;
 use super::catalog::{schema_tables, Catalog};
 use super::config::MySqlConfig;
 use super::connection::{connect, current_position, is_mariadb};
-use super::events::{change_records, RowChange, SourceInfo};
+use super::events::{change_records, set_offset, RowChange, SourceInfo};
 use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot_schema;
 use super::source::QUEUE_BATCH;
@@ -218,8 +218,8 @@ pub async fn run(
             let fail = |e: String| fatal(format!("snapshot of {name}: {e}"));
             let key = table.key_of(value).map_err(fail)?;
             let after_row = table.row(value).map_err(fail)?;
-            let offset_here = if i + 1 == n { &after } else { &before };
-            let mut produced = Vec::with_capacity(1);
+            // The chunk's last row stores the progress after it; the others move no offset
+            // (each piece sent below ends with one that stores `before`).
             change_records(
                 &config,
                 RowChange {
@@ -230,11 +230,9 @@ pub async fn run(
                     after: Some(after_row),
                 },
                 &snapshot_info(&start, marker, i as i32),
-                offset_here,
-                offset_here,
-                &mut produced,
+                (i + 1 == n).then_some(&after),
+                &mut records,
             );
-            records.extend(produced);
         }
         *done_rows.entry(name.clone()).or_default() += n as u64;
         let estimate = estimates.get(&name).copied().unwrap_or(0);
@@ -253,9 +251,12 @@ pub async fn run(
         // `max.queue.size / QUEUE_BATCH` chunks, i.e. the whole table.
         let mut pending = records.into_iter();
         loop {
-            let piece: Vec<SourceRecord> = pending.by_ref().take(QUEUE_BATCH).collect();
-            if piece.is_empty() {
-                break;
+            let mut piece: Vec<SourceRecord> = pending.by_ref().take(QUEUE_BATCH).collect();
+            let Some(last) = piece.last_mut() else { break };
+            // A poll ends at a piece's end: its last record must store a position. Every
+            // row of this chunk but the last is covered by `before`, the progress so far.
+            if !last.moves_offset() {
+                set_offset(&config, last, &before);
             }
             out.send(piece)
                 .await
@@ -271,7 +272,7 @@ pub async fn run(
     };
     if let Some(mut last) = held.take() {
         mark_last(&mut last);
-        last.source_offset = done.to_offset();
+        set_offset(&config, &mut last, &done);
         out.send(vec![last])
             .await
             .map_err(|_| fatal("the task stopped reading"))?;

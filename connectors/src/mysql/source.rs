@@ -30,7 +30,8 @@ pub struct MySqlSourceTask {
     rx: Option<mpsc::Receiver<Vec<SourceRecord>>>,
     stop: Option<watch::Sender<bool>>,
     worker: Option<JoinHandle<Result<(), TaskError>>>,
-    buffer: VecDeque<SourceRecord>,
+    /// Messages received but not yet polled, kept whole (see `poll`).
+    buffer: VecDeque<Vec<SourceRecord>>,
 }
 
 /// Where the task starts.
@@ -197,7 +198,7 @@ impl SourceTask for MySqlSourceTask {
         if self.buffer.is_empty() {
             match tokio::time::timeout(Duration::from_millis(config.poll_ms), rx.recv()).await {
                 Err(_) => return Ok(Vec::new()),
-                Ok(Some(batch)) => self.buffer.extend(batch),
+                Ok(Some(batch)) => self.buffer.push_back(batch),
                 Ok(None) => {
                     // The reader ended: an error, or the end of an initial_only snapshot.
                     if let Some(worker) = self.worker.take() {
@@ -216,14 +217,24 @@ impl SourceTask for MySqlSourceTask {
                 }
             }
         }
-        while self.buffer.len() < max {
-            match rx.try_recv() {
-                Ok(batch) => self.buffer.extend(batch),
-                Err(_) => break,
+        // Whole messages only: each ends with a record that stores a position (most records
+        // move none), so a stop after this poll stores exactly what was sent.
+        let mut out = self.buffer.pop_front().unwrap_or_default();
+        loop {
+            let next = match self.buffer.pop_front() {
+                Some(b) => b,
+                None => match rx.try_recv() {
+                    Ok(b) => b,
+                    Err(_) => break,
+                },
+            };
+            if out.len() + next.len() > max {
+                self.buffer.push_front(next);
+                break;
             }
+            out.extend(next);
         }
-        let n = self.buffer.len().min(max);
-        Ok(self.buffer.drain(..n).collect())
+        Ok(out)
     }
 
     async fn stop(&mut self) {

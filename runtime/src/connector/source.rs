@@ -51,7 +51,9 @@ pub struct SourceTaskContext {
 /// The runner calls `poll` in a loop, sends the records to Kafka, and stores a record's
 /// `source_offset` only once Kafka acknowledged it and every record polled before it. So a
 /// source must attach to each record an offset from which it can resume exactly after that
-/// record, and must expect to resume from any of them after a crash.
+/// record, or an empty one (the record moves no offset), and must expect to resume from any
+/// of them after a crash. The last record of each `poll` should carry an offset: it is what a
+/// graceful stop stores.
 #[async_trait]
 pub trait SourceTask: Send {
     async fn start(&mut self, context: SourceTaskContext) -> Result<(), TaskError>;

@@ -367,6 +367,10 @@ impl SourceRunner {
     }
 
     fn ack(&mut self, partition: SourcePartition, offset: SourceOffset) {
+        if offset.is_empty() {
+            // Kafka Connect's null offset: this record moves no position.
+            return;
+        }
         match self.acked.iter_mut().find(|(p, _)| *p == partition) {
             Some((_, o)) => *o = offset,
             None => self.acked.push((partition, offset)),

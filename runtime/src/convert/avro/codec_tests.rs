@@ -4,10 +4,10 @@
 use apache_avro::types::Value as Avro;
 use apache_avro::writer::datum::GenericDatumWriter;
 
-use super::decode::{decode_body, to_connect_value};
+use super::decode::to_connect_value;
 use super::encode::encode;
-use super::registry_client::parse_writer;
 use super::to_avro::avro_schema_from_connect;
+use super::writer_schema::WriterSchema;
 use crate::data::logical::{self, decimal_to_bytes};
 use crate::data::{SchemaBuilder, SchemaRef, Struct, Value};
 
@@ -23,11 +23,11 @@ fn round_trip(
     let mut bytes = Vec::new();
     encode(schema, value, &mut bytes)?;
     let text = avro_schema_from_connect(schema)?.to_string();
-    let writer = parse_writer(&text)?;
-    let decoded = decode_body(&writer.avro, &bytes)?;
+    let writer = WriterSchema::parse(&text)?;
+    let decoded = writer.decode(&bytes)?;
     // apache-avro holds maps in a HashMap: only single-entry maps re-encode deterministically.
     if !has_multi_entry_map(value) {
-        let again = GenericDatumWriter::builder(&writer.avro)
+        let again = GenericDatumWriter::builder(writer.avro)
             .build()?
             .write_value_to_vec(decoded.clone())?;
         assert_eq!(again, bytes, "apache-avro re-encodes the value differently");
@@ -348,8 +348,8 @@ fn truncated_bodies_fail_to_decode() -> TestResult {
     let value = everything_value(&schema)?;
     let mut bytes = Vec::new();
     encode(&schema, &value, &mut bytes)?;
-    let writer = parse_writer(&avro_schema_from_connect(&schema)?.to_string())?;
-    assert!(decode_body(&writer.avro, &bytes[..bytes.len() / 2]).is_err());
+    let writer = WriterSchema::parse(&avro_schema_from_connect(&schema)?.to_string())?;
+    assert!(writer.decode(&bytes[..bytes.len() / 2]).is_err());
     Ok(())
 }
 

@@ -1,22 +1,11 @@
-//! Avro binary → Connect value: apache-avro decodes the body with the writer schema, then the
-//! result is mapped onto the Connect schema derived from that same writer schema
+//! Avro binary → Connect value: apache-avro decodes the body with the writer schema
+//! ([`super::writer_schema`]), then the result is mapped onto the Connect schema derived from that same writer schema
 //! ([`super::from_avro`]), as `AvroData.toConnectData` does.
 
-use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::types::Value as Avro;
 
 use super::to_avro::is_union_struct;
 use crate::data::{Schema, SchemaRef, Struct, Type, Value};
-
-/// Decodes an Avro body (without the wire-format header) written with `writer`.
-pub(crate) fn decode_body(writer: &apache_avro::Schema, mut body: &[u8]) -> Result<Avro, String> {
-    let reader = GenericDatumReader::builder(writer)
-        .build()
-        .map_err(|e| format!("unusable writer schema: {e}"))?;
-    reader
-        .read_value(&mut body)
-        .map_err(|e| format!("Avro data does not match its writer schema: {e}"))
-}
 
 /// The Connect value of a decoded Avro value, following `schema`.
 pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value, String> {

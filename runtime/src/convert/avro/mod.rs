@@ -17,6 +17,7 @@ mod registry_client;
 mod schema_ids;
 mod settings;
 mod to_avro;
+mod writer_schema;
 
 #[cfg(test)]
 mod codec_tests;
@@ -195,7 +196,8 @@ impl Converter for AvroConverter {
             }
         };
         let writer = self.registry.writer(topic, id).await?;
-        let avro = decode::decode_body(&writer.avro, body)
+        let avro = writer
+            .decode(body)
             .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
         let value = decode::to_connect_value(&writer.connect, avro)
             .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;

@@ -13,18 +13,10 @@ use schema_registry_converter::async_impl::schema_registry::{
 };
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{SchemaType, SrCall, SuppliedSchema};
-use serde_json::Value as Json;
 
-use super::from_avro::connect_schema_from_avro_json;
 use super::settings::AvroSettings;
+use super::writer_schema::WriterSchema;
 use crate::convert::ConvertError;
-use crate::data::SchemaRef;
-
-/// A writer schema of the registry, parsed for decoding and translated to Connect.
-pub(crate) struct WriterSchema {
-    pub avro: apache_avro::Schema,
-    pub connect: SchemaRef,
-}
 
 pub(crate) struct RegistryClient {
     sr: SrSettings,
@@ -135,7 +127,7 @@ impl RegistryClient {
                 &self.secrets,
             ))
         })?;
-        let writer = parse_writer(&registered.schema)
+        let writer = WriterSchema::parse(&registered.schema)
             .map_err(|e| deserialize(format!("writer schema {id}: {e}")))?;
         let writer = Arc::new(writer);
         if let Ok(mut writers) = self.writers.write() {
@@ -151,15 +143,6 @@ impl RegistryClient {
             message: scrub(&format!("{what}: {}", describe(e)), &self.secrets),
         }
     }
-}
-
-/// Parses a writer schema both for apache-avro (decoding) and for Connect.
-pub(crate) fn parse_writer(text: &str) -> Result<WriterSchema, String> {
-    let json: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let avro =
-        apache_avro::Schema::parse(&json).map_err(|e| format!("not a valid Avro schema: {e}"))?;
-    let connect = connect_schema_from_avro_json(&json)?;
-    Ok(WriterSchema { avro, connect })
 }
 
 /// `SRCError`'s own Display adds retry/cache flags; keep the error and its cause.
@@ -193,7 +176,7 @@ mod tests {
 
     #[test]
     fn writer_schemas_parse_for_both_decoding_and_connect() -> Result<(), String> {
-        let w = parse_writer(
+        let w = WriterSchema::parse(
             r#"{"type":"record","name":"K","namespace":"n","fields":[{"name":"id","type":"long"}]}"#,
         )?;
         assert!(w.connect.is_named("n.K"));
