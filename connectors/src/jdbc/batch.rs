@@ -3,7 +3,8 @@
 //! grouped per table and shape so that each group is one bulk statement.
 //!
 //! After collapsing, every key appears once per table, so the order in which a table's deletes
-//! and upserts are written does not matter; the truncate, if any, goes first.
+//! and upserts are written does not matter (groups are sorted by key); the truncate, if any,
+//! goes first.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -113,6 +114,24 @@ pub fn collapse(changes: Vec<Change>) -> Vec<TableWork> {
                 changes: vec![change],
             }),
         }
+    }
+    // Each key is there once, so a group's order is free: ascending keys let the database
+    // walk its primary-key index once per statement instead of jumping around it.
+    for group in work
+        .iter_mut()
+        .flat_map(|w| w.deletes.iter_mut().chain(w.upserts.iter_mut()))
+        .filter(|g| !g.shape.pk.is_empty())
+    {
+        let pk = &group.shape.pk;
+        group.changes.sort_by(|a, b| {
+            pk.iter()
+                .map(|&i| match (a.cells.get(i), b.cells.get(i)) {
+                    (Some(x), Some(y)) => x.key_order(y),
+                    _ => std::cmp::Ordering::Equal,
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
     }
     work
 }

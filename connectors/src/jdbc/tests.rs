@@ -526,6 +526,37 @@ fn changes_to_one_key_collapse_to_the_last_and_keys_stay_distinct() {
 }
 
 #[test]
+fn each_group_is_written_in_ascending_key_order() {
+    let mut m = mapper(&[("pk.mode", "record_key"), ("delete.enabled", "true")]);
+    let t = table();
+    let records = [
+        event(&t, Op::Create, 30, "c", 0),
+        event(&t, Op::Create, -5, "a", 1),
+        event(&t, Op::Delete, 9, "x", 2),
+        event(&t, Op::Create, 12, "b", 3),
+        event(&t, Op::Delete, 2, "y", 4),
+    ];
+    let changes: Vec<_> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
+        .collect();
+    let work = collapse(changes);
+    let keys = |groups: &[super::batch::Group]| -> Vec<Cell> {
+        groups
+            .iter()
+            .flat_map(|g| g.changes.iter())
+            .map(|c| c.cells[0].clone())
+            .collect()
+    };
+    assert_eq!(
+        keys(&work[0].upserts),
+        vec![Cell::Int(-5), Cell::Int(12), Cell::Int(30)]
+    );
+    assert_eq!(keys(&work[0].deletes), vec![Cell::Int(2), Cell::Int(9)]);
+}
+
+#[test]
 fn a_truncate_drops_what_came_before_it() {
     let mut m = mapper(&[("pk.mode", "record_key"), ("truncate.enabled", "true")]);
     let t = table();

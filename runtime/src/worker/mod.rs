@@ -3,6 +3,7 @@
 
 mod config;
 mod config_store;
+mod delivery;
 mod dlq;
 mod error;
 mod herder;

@@ -1,19 +1,19 @@
 //! Runs one source task: poll → processors → converters → Kafka, and stores offsets only for
 //! records Kafka acknowledged, in poll order.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures::FutureExt;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{BaseRecord, ThreadedProducer};
 use tracing::{info, warn};
 
+use super::delivery::{Deliveries, DeliveryContext};
 use super::status::State;
 use super::task_env::{Target, TaskRun};
 use crate::connector::{OffsetReader, SourceTask, SourceTaskContext, TaskError};
@@ -44,26 +44,9 @@ impl OffsetReader for StoreReader {
 struct InFlight {
     partition: SourcePartition,
     offset: SourceOffset,
-    /// `None` for an offset-only record: nothing was sent, it is done once those before it are.
-    delivery: Option<DeliveryFuture>,
-}
-
-/// What the producer said of one record.
-fn delivered(
-    outcome: Result<
-        rdkafka::producer::future_producer::OwnedDeliveryResult,
-        futures::channel::oneshot::Canceled,
-    >,
-) -> Result<(), TaskError> {
-    match outcome {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err((e, _))) => Err(TaskError::fatal(format!(
-            "Kafka did not accept a record: {e}"
-        ))),
-        Err(_) => Err(TaskError::fatal(
-            "the producer dropped a record without an answer",
-        )),
-    }
+    /// The record's number for the producer's delivery report; `None` for an offset-only
+    /// record: nothing was sent, it is done once those before it are.
+    number: Option<u64>,
 }
 
 /// Topic creation per KIP-158 (`topic.creation.default.*`), once per topic.
@@ -151,7 +134,11 @@ pub(crate) fn prefixed(
 pub(crate) struct SourceRunner {
     run: TaskRun,
     task: Box<dyn SourceTask>,
-    producer: FutureProducer,
+    producer: ThreadedProducer<DeliveryContext>,
+    deliveries: Arc<Deliveries>,
+    /// Outcomes taken from `deliveries`, by record number, until their record's turn.
+    answered: HashMap<u64, Result<(), String>>,
+    next_number: u64,
     key: Arc<dyn Converter>,
     value: Arc<dyn Converter>,
     chain: ProcessorChain,
@@ -172,17 +159,21 @@ impl SourceRunner {
         };
         let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
         let chain = ProcessorChain::from_config(&run.config)?;
-        let producer: FutureProducer = run
+        let deliveries = Arc::new(Deliveries::default());
+        let producer = run
             .env
             .kafka
             .producer(&prefixed(&run.config, "producer.override."))
-            .create()
+            .create_with_context(DeliveryContext(deliveries.clone()))
             .map_err(|e| TaskError::fatal(format!("cannot create Kafka producer: {e}")))?;
         let topics = TopicCreator::new(&run)?;
         Ok(SourceRunner {
             run,
             task,
             producer,
+            deliveries,
+            answered: HashMap::new(),
+            next_number: 0,
             key,
             value,
             chain,
@@ -256,7 +247,7 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
-                        delivery: None,
+                        number: None,
                     });
                     continue;
                 }
@@ -298,26 +289,28 @@ impl SourceRunner {
             });
         }
         loop {
-            let mut fr: FutureRecord<'_, [u8], [u8]> =
-                FutureRecord::to(&record.topic).headers(headers.clone());
+            let number = self.next_number;
+            let mut br: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&record.topic, number as usize).headers(headers.clone());
             if let Some(k) = key.as_deref() {
-                fr = fr.key(k);
+                br = br.key(k);
             }
             if let Some(v) = value.as_deref() {
-                fr = fr.payload(v);
+                br = br.payload(v);
             }
             if let Some(p) = record.partition {
-                fr = fr.partition(p);
+                br = br.partition(p);
             }
             if let Some(ts) = record.timestamp {
-                fr = fr.timestamp(ts);
+                br = br.timestamp(ts);
             }
-            match self.producer.send_result(fr) {
-                Ok(delivery) => {
+            match self.producer.send(br) {
+                Ok(()) => {
+                    self.next_number += 1;
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
-                        delivery: Some(delivery),
+                        number: Some(number),
                     });
                     if self.in_flight.len() >= MAX_IN_FLIGHT {
                         self.collect_acks(true).await?;
@@ -327,7 +320,7 @@ impl SourceRunner {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                     // The local queue is full: wait for Kafka to take some, then try again.
                     if self.in_flight.is_empty() {
-                        self.producer.poll(Duration::from_millis(10));
+                        tokio::time::sleep(Duration::from_millis(10)).await;
                     } else {
                         self.collect_acks(true).await?;
                     }
@@ -342,28 +335,34 @@ impl SourceRunner {
         }
     }
 
-    /// Moves acknowledged records, from the oldest, into `acked`. With `wait`, waits for at
-    /// least the oldest one.
+    /// Moves acknowledged records, from the oldest, into `acked`. With `wait`, waits until at
+    /// least the oldest one is acknowledged.
     async fn collect_acks(&mut self, wait: bool) -> Result<(), TaskError> {
-        let mut must_wait = wait;
-        while let Some(front) = self.in_flight.front_mut() {
-            let outcome = match front.delivery.as_mut() {
-                None => Some(Ok(())),
-                Some(delivery) if must_wait => {
-                    must_wait = false;
-                    Some(delivered(delivery.await))
-                }
-                Some(delivery) => delivery.now_or_never().map(delivered),
-            };
-            let Some(outcome) = outcome else { break };
-            let done = self
-                .in_flight
-                .pop_front()
-                .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
-            outcome?;
-            self.ack(done.partition, done.offset);
+        loop {
+            self.deliveries.take(&mut self.answered);
+            let mut progressed = false;
+            while let Some(front) = self.in_flight.front() {
+                let outcome = match front.number {
+                    None => Ok(()),
+                    Some(n) => match self.answered.remove(&n) {
+                        Some(outcome) => outcome,
+                        None => break,
+                    },
+                };
+                let done = self
+                    .in_flight
+                    .pop_front()
+                    .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
+                outcome
+                    .map_err(|e| TaskError::fatal(format!("Kafka did not accept a record: {e}")))?;
+                self.ack(done.partition, done.offset);
+                progressed = true;
+            }
+            if !wait || progressed || self.in_flight.is_empty() {
+                return Ok(());
+            }
+            self.deliveries.reported().await;
         }
-        Ok(())
     }
 
     fn ack(&mut self, partition: SourcePartition, offset: SourceOffset) {

@@ -114,6 +114,25 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
 }
 
 fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, String> {
+    // The usual case, the writer's own fields in its order: no reordering needed.
+    if fields.len() == schema.fields.len()
+        && fields
+            .iter()
+            .zip(&schema.fields)
+            .all(|((name, _), f)| *name == f.name)
+    {
+        let mut out = Vec::with_capacity(fields.len());
+        for ((_, v), field) in fields.into_iter().zip(&schema.fields) {
+            out.push(
+                to_connect_value(&field.schema, v)
+                    .map_err(|e| format!("field '{}': {e}", field.name))?,
+            );
+        }
+        return Ok(Value::Struct(Struct {
+            schema: schema.clone(),
+            values: out,
+        }));
+    }
     let mut values: Vec<Option<Avro>> = Vec::with_capacity(schema.fields.len());
     values.resize_with(schema.fields.len(), || None);
     for (i, (name, v)) in fields.into_iter().enumerate() {
