@@ -487,6 +487,16 @@ fn records_that_cannot_be_rows_say_why() {
 
 // ---- collapsing ----
 
+/// The records mapped in order (their index as record number), then collapsed.
+fn collapsed(m: &mut Mapper, records: &[SinkRecord]) -> Vec<super::batch::TableWork> {
+    let changes: Vec<_> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
+        .collect();
+    collapse(changes)
+}
+
 #[test]
 fn changes_to_one_key_collapse_to_the_last_and_keys_stay_distinct() {
     let mut m = mapper(&[("pk.mode", "record_key"), ("delete.enabled", "true")]);
@@ -499,12 +509,7 @@ fn changes_to_one_key_collapse_to_the_last_and_keys_stay_distinct() {
         event(&t, Op::Update, 1, "a3", 4),
         event(&t, Op::Create, 3, "c", 5),
     ];
-    let changes: Vec<_> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
-        .collect();
-    let work = collapse(changes);
+    let work = collapsed(&mut m, &records);
     assert_eq!(work.len(), 1);
     let upserts: Vec<(usize, &Cell)> = work[0]
         .upserts
@@ -536,12 +541,7 @@ fn each_group_is_written_in_ascending_key_order() {
         event(&t, Op::Create, 12, "b", 3),
         event(&t, Op::Delete, 2, "y", 4),
     ];
-    let changes: Vec<_> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
-        .collect();
-    let work = collapse(changes);
+    let work = collapsed(&mut m, &records);
     let keys = |groups: &[super::batch::Group]| -> Vec<Cell> {
         groups
             .iter()
@@ -579,12 +579,7 @@ fn a_truncate_drops_what_came_before_it() {
         truncate,
         event(&t, Op::Create, 2, "b", 2),
     ];
-    let changes: Vec<_> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
-        .collect();
-    let work = collapse(changes);
+    let work = collapsed(&mut m, &records);
     assert!(work[0].truncate);
     let kept: Vec<usize> = work[0].changes().map(|c| c.record).collect();
     assert_eq!(kept, vec![2]);
@@ -598,12 +593,7 @@ fn without_a_key_nothing_collapses() {
         event(&t, Op::Create, 1, "a", 0),
         event(&t, Op::Create, 1, "a", 1),
     ];
-    let changes: Vec<_> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| m.change(r, i).expect("maps"))
-        .collect();
-    assert_eq!(collapse(changes)[0].changes().count(), 2);
+    assert_eq!(collapsed(&mut m, &records)[0].changes().count(), 2);
 }
 
 #[test]
