@@ -194,7 +194,13 @@ impl SinkRunner {
                 _ => {}
             }
             let polling = Instant::now();
-            let mut batch = self.io.next_batch(&mut self.carry).await?;
+            // A converted batch waiting to be written must not wait for a full fetch wait: at
+            // the end of a burst that held the last changes back by half a second.
+            let first_wait = match &current {
+                Some(waiting) if !waiting.is_empty() => Duration::from_millis(2),
+                _ => Duration::from_millis(500),
+            };
+            let mut batch = self.io.next_batch(&mut self.carry, first_wait).await?;
             let polled = polling.elapsed();
             // Both the waiting batch and this one were consumed before the events.
             let revoked = self.handle_rebalances().await?;
@@ -359,13 +365,23 @@ impl SinkIo {
     /// there. Stops at a rebalance: every record of a batch was consumed under one
     /// assignment, and the record that came after the event waits in `carry` for the next
     /// batch, so the runner can tell which records a revocation makes stale.
-    async fn next_batch(&self, carry: &mut Option<RawRecord>) -> Result<Vec<RawRecord>, TaskError> {
+    /// Up to `max_batch` records: waits up to `first_wait` for the first, then takes what
+    /// keeps coming within 2 ms of the previous one.
+    async fn next_batch(
+        &self,
+        carry: &mut Option<RawRecord>,
+        first_wait: Duration,
+    ) -> Result<Vec<RawRecord>, TaskError> {
         let mut batch = Vec::with_capacity(self.max_batch.min(8192));
         batch.extend(carry.take());
         if self.rebalanced() {
             return Ok(batch);
         }
-        let mut wait = Duration::from_millis(if batch.is_empty() { 500 } else { 2 });
+        let mut wait = if batch.is_empty() {
+            first_wait
+        } else {
+            Duration::from_millis(2)
+        };
         while batch.len() < self.max_batch {
             match tokio::time::timeout(wait, self.consumer.recv()).await {
                 Err(_) => break,
