@@ -361,12 +361,11 @@ impl SinkRunner {
 }
 
 impl SinkIo {
-    /// Up to `max_batch` records: waits up to 500 ms for the first, then takes what is already
-    /// there. Stops at a rebalance: every record of a batch was consumed under one
-    /// assignment, and the record that came after the event waits in `carry` for the next
-    /// batch, so the runner can tell which records a revocation makes stale.
     /// Up to `max_batch` records: waits up to `first_wait` for the first, then takes what
-    /// keeps coming within 2 ms of the previous one.
+    /// keeps coming within 2 ms of the previous one. Stops at a rebalance: every record of a
+    /// batch was consumed under one assignment, and the record that came after the event
+    /// waits in `carry` for the next batch, so the runner can tell which records a revocation
+    /// makes stale.
     async fn next_batch(
         &self,
         carry: &mut Option<RawRecord>,
