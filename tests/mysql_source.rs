@@ -506,27 +506,73 @@ fn final_state(bootstrap: &str, topic: &str) -> (usize, BTreeMap<i64, i64>) {
     );
     let mut state = BTreeMap::new();
     for (_, _, key, value) in &records {
-        let Some(key) = key else { continue };
-        let key: serde_json::Value = serde_json::from_slice(key).expect("JSON key");
-        let id = key["id"].as_i64().expect("key id");
-        match value {
-            None => {
-                state.remove(&id);
-            }
-            Some(v) => {
-                let v: serde_json::Value = serde_json::from_slice(v).expect("JSON value");
-                match v["op"].as_str() {
-                    Some("d") => {
-                        state.remove(&id);
-                    }
-                    _ => {
-                        state.insert(id, v["after"]["v"].as_i64().expect("after.v"));
-                    }
-                }
-            }
-        }
+        apply_change(&mut state, key.as_deref(), value.as_deref());
     }
     (records.len(), state)
+}
+
+/// Applies one JSON change event (or tombstone) of table `t` to `state`: id → `after.v`, the
+/// id removed by a delete or a tombstone. Returns the key and the event's `op` (`None` for a
+/// tombstone); records without a key are skipped.
+fn apply_change(
+    state: &mut BTreeMap<i64, i64>,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) -> Option<(i64, Option<String>)> {
+    let id = serde_json::from_slice::<KeyId>(key?).expect("JSON key").id;
+    let Some(value) = value else {
+        state.remove(&id);
+        return Some((id, None));
+    };
+    let change: Change = serde_json::from_slice(value).expect("JSON change event");
+    match (change.op.as_str(), change.after) {
+        ("d", _) => {
+            state.remove(&id);
+        }
+        (_, Some(after)) => {
+            state.insert(id, after.v);
+        }
+        (op, None) => panic!("a change with op {op} and no after image"),
+    }
+    Some((id, Some(change.op)))
+}
+
+/// The parts of a key and change event that [`apply_change`] reads (typed: the 2M-record topic
+/// is parsed in a debug build).
+#[derive(serde::Deserialize)]
+struct KeyId {
+    id: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Change {
+    op: String,
+    after: Option<AfterV>,
+}
+
+#[derive(serde::Deserialize)]
+struct AfterV {
+    v: i64,
+}
+
+/// How a topic's state differs from the table's, ten keys of each kind at most.
+fn differences(expected: &BTreeMap<i64, i64>, state: &BTreeMap<i64, i64>) -> String {
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|(k, _)| !state.contains_key(k))
+        .take(10)
+        .collect();
+    let extra: Vec<_> = state
+        .iter()
+        .filter(|(k, _)| !expected.contains_key(k))
+        .take(10)
+        .collect();
+    let wrong: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| state.get(k).is_some_and(|s| s != *v))
+        .take(10)
+        .collect();
+    format!("missing {missing:?}, extra {extra:?}, wrong values {wrong:?}")
 }
 
 async fn table_state(conn: &mut mysql_async::Conn, table: &str) -> BTreeMap<i64, i64> {
@@ -555,21 +601,6 @@ async fn assert_converges(
             return;
         }
         if std::time::Instant::now() >= deadline {
-            let missing: Vec<_> = expected
-                .iter()
-                .filter(|(k, _)| !state.contains_key(k))
-                .take(10)
-                .collect();
-            let extra: Vec<_> = state
-                .iter()
-                .filter(|(k, _)| !expected.contains_key(k))
-                .take(10)
-                .collect();
-            let wrong: Vec<_> = expected
-                .iter()
-                .filter(|(k, v)| state.get(k).is_some_and(|s| s != *v))
-                .take(10)
-                .collect();
             let (b, t) = (bootstrap.to_owned(), topic.to_owned());
             let watermarks = tokio::task::spawn_blocking(move || {
                 use rdkafka::consumer::Consumer;
@@ -583,9 +614,10 @@ async fn assert_converges(
             .expect("watermarks");
             panic!(
                 "after {timeout:?} the topic (watermarks {watermarks:?}, {records} records read, {} keys) still differs from the table ({} rows): \
-                 missing {missing:?}, extra {extra:?}, wrong values {wrong:?}\nworker log:\n{}",
+                 {}\nworker log:\n{}",
                 state.len(),
                 expected.len(),
+                differences(expected, &state),
                 log()
             );
         }
@@ -708,24 +740,39 @@ async fn kill_9_while_streaming_loses_nothing() {
         .expect("cleanup");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_during_the_snapshot_resumes_from_the_last_chunk() {
-    let (mut conn, db) = database("cdc_snapkill").await;
+/// A fresh database whose table `t` holds `rows` rows (`v = id`), and a mock cluster with the
+/// connector's schema-change topic and `partitions` partitions for `t`'s topic (returned).
+async fn snapshot_fixture(
+    label: &str,
+    prefix: &str,
+    rows: i64,
+    partitions: i32,
+) -> (mysql_async::Conn, String, Kafka, String) {
+    let (mut conn, db) = database(label).await;
     conn.query_drop("CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT)")
         .await
         .expect("table");
-    conn.query_drop("INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_40000")
-        .await
-        .expect("rows");
+    conn.query_drop(format!(
+        "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{rows}"
+    ))
+    .await
+    .expect("rows");
     let kafka = kafka();
-    let prefix = "cdcsnap";
     kafka
         .create_topic(prefix, 1, 1)
         .expect("schema change topic");
-    // Eight partitions keep each under the mock cluster's 5 MB per partition.
+    let topic = format!("{prefix}.{db}.t");
     kafka
-        .create_topic(&format!("{prefix}.{db}.t"), 8, 1)
+        .create_topic(&topic, partitions, 1)
         .expect("table topic");
+    (conn, db, kafka, topic)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_the_snapshot_resumes_from_the_last_chunk() {
+    let prefix = "cdcsnap";
+    // Eight partitions keep each under the mock cluster's 5 MB per partition.
+    let (mut conn, db, kafka, topic) = snapshot_fixture("cdc_snapkill", prefix, 40_000, 8).await;
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().expect("tempdir");
     let port = support::free_port();
@@ -737,23 +784,17 @@ async fn kill_9_during_the_snapshot_resumes_from_the_last_chunk() {
             ("snapshot.max.threads", "1"),
         ],
     );
-    let topic = format!("{prefix}.{db}.t");
 
     let mut first = spawn_worker(dir.path(), &bootstrap, port, &config);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let offsets =
-            std::fs::read_to_string(dir.path().join("connect.offsets")).unwrap_or_default();
-        if offsets.contains("snapshot_last_keys") && offsets.contains(&format!("{db}.t")) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no snapshot progress was stored; log:\n{}",
-            first.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let table = format!("{db}.t");
+    wait_for_offsets(
+        "the snapshot to store the progress of a chunk",
+        Duration::from_secs(60),
+        |o| o.contains("snapshot_last_keys") && o.contains(&table),
+        &|| std::fs::read_to_string(dir.path().join("connect.offsets")).unwrap_or_default(),
+        &|| first.log_text(),
+    )
+    .await;
     first.signal("KILL");
     first.wait_exit(Duration::from_secs(10));
     let stored = std::fs::read_to_string(dir.path().join("connect.offsets")).unwrap_or_default();
@@ -1120,45 +1161,13 @@ impl TopicFold {
             let m = m.expect("consume");
             last = std::time::Instant::now();
             self.records += 1;
-            let Some(key) = m.key() else { continue };
-            let id = serde_json::from_slice::<KeyId>(key).expect("JSON key").id;
-            let Some(value) = m.payload() else {
-                self.state.remove(&id);
-                continue;
-            };
-            let change: Change = serde_json::from_slice(value).expect("JSON change event");
-            match (change.op.as_str(), change.after) {
-                ("d", _) => {
-                    self.state.remove(&id);
+            if let Some((id, Some(op))) = apply_change(&mut self.state, m.key(), m.payload()) {
+                if op == "r" {
+                    *self.snapshot_reads.entry(id).or_default() += 1;
                 }
-                (op, Some(after)) => {
-                    if op == "r" {
-                        *self.snapshot_reads.entry(id).or_default() += 1;
-                    }
-                    self.state.insert(id, after.v);
-                }
-                (op, None) => panic!("a change with op {op} and no after image"),
             }
         }
     }
-}
-
-/// The parts of a key and change event the fold needs (typed: a 2M-record topic is parsed in
-/// a debug build).
-#[derive(serde::Deserialize)]
-struct KeyId {
-    id: i64,
-}
-
-#[derive(serde::Deserialize)]
-struct Change {
-    op: String,
-    after: Option<AfterV>,
-}
-
-#[derive(serde::Deserialize)]
-struct AfterV {
-    v: i64,
 }
 
 /// Keeps changing rows all over `t` (updates of existing keys, inserts above `rows`, deletes)
@@ -1201,24 +1210,8 @@ async fn a_two_million_row_snapshot_taken_while_writes_continue_ends_equal_to_th
     // The mock cluster keeps about 5 MB and 100,000 records per partition: ~450-byte JSON
     // events of 2M+ keys need hundreds of partitions to stay whole.
     const PARTITIONS: i32 = 512;
-    let (mut conn, db) = database("cdc_big").await;
-    conn.query_drop("CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)")
-        .await
-        .expect("table");
-    conn.query_drop(format!(
-        "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{ROWS}"
-    ))
-    .await
-    .expect("rows");
-    let kafka = kafka();
     let prefix = "cdcbig";
-    kafka
-        .create_topic(prefix, 1, 1)
-        .expect("schema change topic");
-    let topic = format!("{prefix}.{db}.t");
-    kafka
-        .create_topic(&topic, PARTITIONS, 1)
-        .expect("table topic");
+    let (mut conn, db, kafka, topic) = snapshot_fixture("cdc_big", prefix, ROWS, PARTITIONS).await;
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = json_connector(&db, prefix, &[("snapshot.max.threads", "2")]);
@@ -1275,32 +1268,15 @@ async fn a_two_million_row_snapshot_taken_while_writes_continue_ends_equal_to_th
         twice.is_empty(),
         "keys the snapshot read more than once: {twice:?}"
     );
-    if fold.state != expected {
-        let missing: Vec<_> = expected
-            .keys()
-            .filter(|k| !fold.state.contains_key(k))
-            .take(10)
-            .collect();
-        let extra: Vec<_> = fold
-            .state
-            .keys()
-            .filter(|k| !expected.contains_key(k))
-            .take(10)
-            .collect();
-        let wrong: Vec<_> = expected
-            .iter()
-            .filter(|(k, v)| fold.state.get(k).is_some_and(|s| s != *v))
-            .take(10)
-            .collect();
-        panic!(
-            "the topic ({} records, {} keys) differs from the table ({} rows): missing {missing:?}, \
-             extra {extra:?}, wrong latest values {wrong:?}\nworker log:\n{}",
-            fold.records,
-            fold.state.len(),
-            expected.len(),
-            log()
-        );
-    }
+    assert!(
+        fold.state == expected,
+        "the topic ({} records, {} keys) differs from the table ({} rows): {}\nworker log:\n{}",
+        fold.records,
+        fold.state.len(),
+        expected.len(),
+        differences(&expected, &fold.state),
+        log()
+    );
     drop(worker);
     conn.query_drop(format!("DROP DATABASE {db}"))
         .await
@@ -1323,6 +1299,6 @@ async fn wait_for_offsets(
             stored(),
             log()
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

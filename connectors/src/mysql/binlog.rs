@@ -563,7 +563,6 @@ async fn rows_event(
                             after: None,
                         },
                         &info,
-                        None,
                         &mut out,
                     );
                 }
@@ -578,7 +577,6 @@ async fn rows_event(
                             after: row_after,
                         },
                         &info,
-                        None,
                         &mut out,
                     );
                 }
@@ -594,7 +592,6 @@ async fn rows_event(
                     after: None,
                 },
                 &info,
-                None,
                 &mut out,
             ),
             _ => change_records(
@@ -607,7 +604,6 @@ async fn rows_event(
                     after: row_after,
                 },
                 &info,
-                None,
                 &mut out,
             ),
         }

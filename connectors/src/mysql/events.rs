@@ -69,15 +69,13 @@ pub struct RowChange<'a> {
 }
 
 /// The records of one row change: the event, and a tombstone after a delete when enabled.
-/// Only the last of them carries `offset` (the position after this row); with `None` they
-/// move no offset, and a later record of the same binlog event or snapshot piece does.
-/// Building an offset costs more than the rest of a small row's event, so a source gives one
-/// per unit it resumes after, not per row.
+/// They move no offset: building one costs more than the rest of a small row's event, so the
+/// caller gives one ([`set_offset`]) only to the last record of a unit it can resume after (a
+/// binlog event, a snapshot chunk or piece).
 pub fn change_records(
     config: &MySqlConfig,
     change: RowChange<'_>,
     info: &SourceInfo,
-    offset: Option<&MySqlOffset>,
     out: &mut Vec<SourceRecord>,
 ) {
     let now = EventTime::now();
@@ -113,9 +111,6 @@ pub fn change_records(
         out.push(t);
     } else {
         out.push(record);
-    }
-    if let (Some(offset), Some(last)) = (offset, out.last_mut()) {
-        set_offset(config, last, offset);
     }
 }
 

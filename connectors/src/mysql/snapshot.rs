@@ -218,8 +218,6 @@ pub async fn run(
             let fail = |e: String| fatal(format!("snapshot of {name}: {e}"));
             let key = table.key_of(value).map_err(fail)?;
             let after_row = table.row(value).map_err(fail)?;
-            // The chunk's last row stores the progress after it; the others move no offset
-            // (each piece sent below ends with one that stores `before`).
             change_records(
                 &config,
                 RowChange {
@@ -230,9 +228,15 @@ pub async fn run(
                     after: Some(after_row),
                 },
                 &snapshot_info(&start, marker, i as i32),
-                (i + 1 == n).then_some(&after),
                 &mut records,
             );
+        }
+        // The chunk's last row stores the progress after it; the others move no offset (each
+        // piece sent below ends with one that stores `before`).
+        if n > 0 {
+            if let Some(last) = records.last_mut() {
+                set_offset(&config, last, &after);
+            }
         }
         *done_rows.entry(name.clone()).or_default() += n as u64;
         let estimate = estimates.get(&name).copied().unwrap_or(0);

@@ -1,6 +1,6 @@
 //! Avro binary → Connect value: apache-avro decodes the body with the writer schema
-//! ([`super::writer_schema`]), then the result is mapped onto the Connect schema derived from that same writer schema
-//! ([`super::from_avro`]), as `AvroData.toConnectData` does.
+//! ([`super::writer_schema`]), then the result is mapped onto the Connect schema derived from
+//! that same writer schema ([`super::from_avro`]), as `AvroData.toConnectData` does.
 
 use apache_avro::types::Value as Avro;
 
@@ -114,24 +114,14 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
 }
 
 fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, String> {
-    // The usual case, the writer's own fields in its order: no reordering needed.
+    // The usual case, the writer's own fields in its order: taken as they come.
     if fields.len() == schema.fields.len()
         && fields
             .iter()
             .zip(&schema.fields)
             .all(|((name, _), f)| *name == f.name)
     {
-        let mut out = Vec::with_capacity(fields.len());
-        for ((_, v), field) in fields.into_iter().zip(&schema.fields) {
-            out.push(
-                to_connect_value(&field.schema, v)
-                    .map_err(|e| format!("field '{}': {e}", field.name))?,
-            );
-        }
-        return Ok(Value::Struct(Struct {
-            schema: schema.clone(),
-            values: out,
-        }));
+        return record_in_order(schema, fields.into_iter().map(|(_, v)| Some(v)));
     }
     let mut values: Vec<Option<Avro>> = Vec::with_capacity(schema.fields.len());
     values.resize_with(schema.fields.len(), || None);
@@ -145,7 +135,15 @@ fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, Stri
             values[j] = Some(v);
         }
     }
-    let mut out = Vec::with_capacity(values.len());
+    record_in_order(schema, values.into_iter())
+}
+
+/// The struct of `values` given in the schema's field order (`None`: the writer lacks it).
+fn record_in_order(
+    schema: &SchemaRef,
+    values: impl Iterator<Item = Option<Avro>>,
+) -> Result<Value, String> {
+    let mut out = Vec::with_capacity(schema.fields.len());
     for (field, v) in schema.fields.iter().zip(values) {
         let v = match v {
             Some(v) => to_connect_value(&field.schema, v)
