@@ -18,18 +18,19 @@
 //! already applied.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tracing::{debug, info, warn};
 use tributary_runtime::connector::{
-    ErrantRecordReporter, SinkTask, SinkTaskContext, TaskError, TaskProgress, TopicPartition,
+    ErrantRecordReporter, Prepared, SinkPreparer, SinkTask, SinkTaskContext, TaskError,
+    TaskProgress, TopicPartition,
 };
 use tributary_runtime::record::SinkRecord;
 
 use super::batch::{collapse, TableWork};
-use super::change::Mapper;
+use super::change::{Change, Mapper};
 use super::config::JdbcSinkConfig;
 use super::db::DbError;
 use super::writer::{OffsetUpdate, Writer};
@@ -56,10 +57,33 @@ impl From<DbError> for Failure {
     }
 }
 
+/// Each record's change (or why it has none), in record order.
+pub(super) type Mapped = Vec<Result<Option<Change>, String>>;
+
+/// Maps the next batch to changes while the task writes the current one. It shares the task's
+/// mapper, so that both intern the same shapes (the writer knows prepared shapes by pointer).
+struct JdbcPreparer {
+    mapper: Arc<Mutex<Mapper>>,
+}
+
+impl SinkPreparer for JdbcPreparer {
+    fn prepare(&self, records: &[SinkRecord]) -> Prepared {
+        let Ok(mut mapper) = self.mapper.lock() else {
+            return Box::new(()); // not a `Mapped`: `put_prepared` maps again and reports it
+        };
+        let mapped: Mapped = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| mapper.change(r, i))
+            .collect();
+        Box::new(mapped)
+    }
+}
+
 pub struct JdbcSinkTask {
     config: JdbcSinkConfig,
     connector: String,
-    mapper: Mapper,
+    mapper: Arc<Mutex<Mapper>>,
     writer: Option<Writer>,
     errant: Option<Arc<dyn ErrantRecordReporter>>,
     progress: TaskProgress,
@@ -76,7 +100,7 @@ pub struct JdbcSinkTask {
 impl JdbcSinkTask {
     pub fn new(config: JdbcSinkConfig) -> JdbcSinkTask {
         JdbcSinkTask {
-            mapper: Mapper::new(&config),
+            mapper: Arc::new(Mutex::new(Mapper::new(&config))),
             config,
             connector: String::new(),
             writer: None,
@@ -335,6 +359,49 @@ impl SinkTask for JdbcSinkTask {
     }
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), TaskError> {
+        self.apply(records, None).await
+    }
+
+    fn preparer(&self) -> Option<Arc<dyn SinkPreparer>> {
+        Some(Arc::new(JdbcPreparer {
+            mapper: self.mapper.clone(),
+        }))
+    }
+
+    async fn put_prepared(
+        &mut self,
+        records: &[SinkRecord],
+        prepared: Prepared,
+    ) -> Result<(), TaskError> {
+        match prepared.downcast::<Mapped>() {
+            Ok(mapped) if mapped.len() == records.len() => self.apply(records, Some(*mapped)).await,
+            _ => self.apply(records, None).await,
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), TaskError> {
+        // Every put committed its transaction before returning.
+        Ok(())
+    }
+
+    async fn stop(&mut self) {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.disconnect();
+        }
+    }
+}
+
+impl JdbcSinkTask {
+    /// Writes `records`, with their changes when they were mapped already.
+    async fn apply(
+        &mut self,
+        records: &[SinkRecord],
+        mapped: Option<Mapped>,
+    ) -> Result<(), TaskError> {
+        let mut mapped: Vec<Option<Result<Option<Change>, String>>> = match mapped {
+            Some(m) => m.into_iter().map(Some).collect(),
+            None => Vec::new(),
+        };
         let live: Vec<(usize, &SinkRecord)> = records
             .iter()
             .enumerate()
@@ -370,7 +437,16 @@ impl SinkTask for JdbcSinkTask {
             let started = Instant::now();
             let mut changes = Vec::with_capacity(pending.len());
             for (i, record) in &pending {
-                match self.mapper.change(record, *i) {
+                // Taken once: after a conflict, the retry maps the records again.
+                let change = match mapped.get_mut(*i).and_then(Option::take) {
+                    Some(change) => change,
+                    None => self
+                        .mapper
+                        .lock()
+                        .map_err(|_| self.fatal("the record mapper was poisoned by a panic"))?
+                        .change(record, *i),
+                };
+                match change {
                     Ok(Some(change)) => changes.push(change),
                     Ok(None) => {}
                     Err(reason) => self.report(record, reason).await?,
@@ -408,16 +484,5 @@ impl SinkTask for JdbcSinkTask {
             "jdbc sink {}: stored offsets kept moving under this task",
             self.connector
         )))
-    }
-
-    async fn flush(&mut self) -> Result<(), TaskError> {
-        // Every put committed its transaction before returning.
-        Ok(())
-    }
-
-    async fn stop(&mut self) {
-        if let Some(writer) = self.writer.as_mut() {
-            writer.disconnect();
-        }
     }
 }

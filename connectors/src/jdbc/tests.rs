@@ -606,3 +606,45 @@ fn dialect_follows_the_url() {
         Dialect::Postgres
     );
 }
+
+#[test]
+fn the_preparer_maps_every_record_of_a_batch_ahead_of_put() {
+    use tributary_runtime::connector::SinkTask;
+    let config = parse(&[
+        ("pk.mode", "record_key"),
+        ("insert.mode", "upsert"),
+        ("delete.enabled", "true"),
+    ])
+    .expect("config");
+    let task = super::sink::JdbcSinkTask::new(config);
+    let t = table();
+    let records = vec![
+        event(&t, Op::Create, 1, "ann", 0),
+        event(&t, Op::Update, 2, "bob", 1),
+        event(&t, Op::Delete, 1, "ann", 2),
+    ];
+    let prepared = task
+        .preparer()
+        .expect("the jdbc sink prepares batches")
+        .prepare(&records);
+    let mapped = prepared
+        .downcast::<super::sink::Mapped>()
+        .expect("a mapped batch");
+    let changes: Vec<_> = mapped
+        .iter()
+        .map(|m| m.clone().expect("maps").expect("a change"))
+        .collect();
+    let ops: Vec<(ChangeOp, usize)> = changes.iter().map(|c| (c.op, c.record)).collect();
+    assert_eq!(
+        ops,
+        vec![
+            (ChangeOp::Upsert, 0),
+            (ChangeOp::Upsert, 1),
+            (ChangeOp::Delete, 2)
+        ]
+    );
+    assert!(
+        Arc::ptr_eq(&changes[0].shape, &changes[1].shape),
+        "one interned shape per table and schema"
+    );
+}

@@ -13,5 +13,7 @@ mod source;
 pub use common::{common_config_def, sink_config_def, source_config_def};
 pub use error::TaskError;
 pub use plugin::{Connector, ConnectorType, Plugins, TaskImpl};
-pub use sink::{ErrantRecordReporter, SinkTask, SinkTaskContext, TopicPartition};
+pub use sink::{
+    ErrantRecordReporter, Prepared, SinkPreparer, SinkTask, SinkTaskContext, TopicPartition,
+};
 pub use source::{OffsetReader, SourceTask, SourceTaskContext, TaskProgress};

@@ -1,3 +1,4 @@
+use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -38,6 +39,16 @@ pub struct SinkTaskContext {
     pub progress: TaskProgress,
 }
 
+/// What a [`SinkPreparer`] made of a batch, for the task's [`SinkTask::put_prepared`].
+pub type Prepared = Box<dyn Any + Send>;
+
+/// The part of a sink's work on a batch that needs no target: turning records into rows or
+/// requests. The runner runs it on another thread while the previous batch is written, so
+/// that the target is kept busy back to back instead of waiting for it.
+pub trait SinkPreparer: Send + Sync {
+    fn prepare(&self, records: &[SinkRecord]) -> Prepared;
+}
+
 /// A sink task: writes consumed records to an external system.
 ///
 /// The runner hands it batches with `put` and, after `flush` returns `Ok`, commits the
@@ -64,6 +75,21 @@ pub trait SinkTask: Send {
     }
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), TaskError>;
+
+    /// Asked once, after `start`: the task's preparer, if it has one.
+    fn preparer(&self) -> Option<Arc<dyn SinkPreparer>> {
+        None
+    }
+
+    /// `put`, with what the task's preparer made of exactly these records (a retry after a
+    /// failed put gets plain `put`).
+    async fn put_prepared(
+        &mut self,
+        records: &[SinkRecord],
+        _prepared: Prepared,
+    ) -> Result<(), TaskError> {
+        self.put(records).await
+    }
 
     /// Makes everything put so far durable.
     async fn flush(&mut self) -> Result<(), TaskError>;

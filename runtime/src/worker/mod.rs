@@ -9,6 +9,7 @@ mod error;
 mod herder;
 mod offsets_api;
 mod sink_batch;
+mod sink_commits;
 mod sink_runner;
 mod source_runner;
 mod standalone;

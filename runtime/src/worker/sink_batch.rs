@@ -1,11 +1,13 @@
 //! A polled batch on its way to a sink task: consumed records, owned, and their conversion to
 //! Connect data.
 //!
-//! Conversion (Avro or JSON decoding) is most of a sink's CPU time, and writing a batch is
-//! mostly waiting for the target. So the runner converts batch N+1 on another runtime thread
-//! while batch N is written: [`convert`] runs as its own task and touches nothing but the
-//! converters. Everything with an effect (dead-letter reports, `put`, offset commits) still
-//! happens in the runner, batch after batch, in consumption order.
+//! Conversion (Avro or JSON decoding), the processor chain and the task's own preparation
+//! (a database sink's mapping to rows) are most of a sink's CPU time, and writing a batch is
+//! mostly waiting for the target. So the runner converts batch N+1 on another thread while
+//! batch N is written: [`convert`] touches nothing but the converters, the chain and the
+//! task's preparer, all free of effects. Everything with an effect (dead-letter reports,
+//! `put`, offset commits) still happens in the runner, batch after batch, in consumption
+//! order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -14,8 +16,9 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
-use crate::connector::{TaskError, TopicPartition};
+use crate::connector::{Prepared, SinkPreparer, TaskError, TopicPartition};
 use crate::convert::Converter;
+use crate::processor::ProcessorChain;
 use crate::record::{Headers as RecordHeaders, SinkRecord};
 
 /// A consumed record before conversion: owned, so the consumer can move on.
@@ -50,38 +53,51 @@ impl RawRecord {
         }
     }
 
-    fn is_in(&self, partitions: &HashSet<TopicPartition>) -> bool {
+    pub(crate) fn is_in(&self, partitions: &HashSet<TopicPartition>) -> bool {
         partitions
             .iter()
             .any(|tp| tp.partition == self.partition && tp.topic == self.topic)
     }
 }
 
-/// A batch after conversion: every raw record (for the dead-letter queue) with its result.
+/// A batch after conversion: every raw record (for the dead-letter queue and the offsets),
+/// the records to put, and what the task's preparer made of them.
 pub(crate) struct Converted {
     pub raw: Vec<RawRecord>,
-    pub results: Vec<Result<SinkRecord, TaskError>>,
+    /// Records that failed conversion, by index into `raw`.
+    pub failed: Vec<(usize, TaskError)>,
+    /// The converted records the processor chain kept, in order.
+    pub records: Vec<SinkRecord>,
+    pub prepared: Option<Prepared>,
 }
 
 impl Converted {
     /// Leaves out the records of partitions this task no longer owns: they were consumed
     /// before a rebalance took the partitions away, and their new owner reads them again from
-    /// the group's committed offset.
+    /// the group's committed offset. What was prepared no longer matches and is dropped too.
     pub(crate) fn drop_partitions(&mut self, revoked: &HashSet<TopicPartition>) {
-        if revoked.is_empty() {
+        if revoked.is_empty() || !self.raw.iter().any(|r| r.is_in(revoked)) {
             return;
         }
-        let keep: Vec<bool> = self.raw.iter().map(|r| !r.is_in(revoked)).collect();
-        let mut i = 0;
-        self.raw.retain(|_| {
-            i += 1;
-            keep[i - 1]
+        let mut kept = Vec::with_capacity(self.raw.len());
+        let mut new_index = Vec::with_capacity(self.raw.len());
+        for r in std::mem::take(&mut self.raw) {
+            new_index.push((!r.is_in(revoked)).then_some(kept.len()));
+            if !r.is_in(revoked) {
+                kept.push(r);
+            }
+        }
+        self.raw = kept;
+        self.failed = std::mem::take(&mut self.failed)
+            .into_iter()
+            .filter_map(|(i, e)| new_index.get(i).copied().flatten().map(|j| (j, e)))
+            .collect();
+        self.records.retain(|r| {
+            !revoked
+                .iter()
+                .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
         });
-        let mut i = 0;
-        self.results.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
+        self.prepared = None;
     }
 
     /// The next offset to consume of every partition in the batch.
@@ -101,37 +117,42 @@ impl Converted {
     }
 }
 
-/// Leaves out the raw records of revoked partitions (see [`Converted::drop_partitions`]).
-pub(crate) fn drop_raw(batch: &mut Vec<RawRecord>, revoked: &HashSet<TopicPartition>) {
-    if !revoked.is_empty() {
-        batch.retain(|r| !r.is_in(revoked));
-    }
+/// What a batch goes through before its turn to be written.
+#[derive(Clone)]
+pub(crate) struct Conversion {
+    pub key: Arc<dyn Converter>,
+    pub value: Arc<dyn Converter>,
+    pub chain: Arc<ProcessorChain>,
+    pub preparer: Option<Arc<dyn SinkPreparer>>,
 }
 
 /// Converts a batch on a blocking-pool thread. Not `tokio::spawn`: a task spawned from the
 /// runner lands in its worker's LIFO slot, which other workers cannot steal, so the
 /// conversion would run on the runner's thread and stall the database I/O it should overlap.
-pub(crate) fn spawn_convert(
-    key: Arc<dyn Converter>,
-    value: Arc<dyn Converter>,
-    raw: Vec<RawRecord>,
-) -> JoinHandle<Converted> {
+pub(crate) fn spawn_convert(conversion: Conversion, raw: Vec<RawRecord>) -> JoinHandle<Converted> {
     let handle = Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(convert(key, value, raw)))
+    tokio::task::spawn_blocking(move || handle.block_on(convert(conversion, raw)))
 }
 
-/// Converts a batch with the connector's key and value converters. Pure: a failure is kept
-/// with its record, for the runner to report when the batch's turn comes.
-pub(crate) async fn convert(
-    key: Arc<dyn Converter>,
-    value: Arc<dyn Converter>,
-    raw: Vec<RawRecord>,
-) -> Converted {
-    let mut results = Vec::with_capacity(raw.len());
-    for r in &raw {
-        results.push(convert_one(key.as_ref(), value.as_ref(), r).await);
+/// Converts a batch with the connector's key and value converters, runs the processor chain
+/// and the task's preparer. Pure: a failure is kept with its record, for the runner to report
+/// when the batch's turn comes.
+pub(crate) async fn convert(conversion: Conversion, raw: Vec<RawRecord>) -> Converted {
+    let mut failed = Vec::new();
+    let mut records = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        match convert_one(conversion.key.as_ref(), conversion.value.as_ref(), r).await {
+            Ok(record) => records.extend(conversion.chain.sink(record)),
+            Err(e) => failed.push((i, e)),
+        }
     }
-    Converted { raw, results }
+    let prepared = conversion.preparer.map(|p| p.prepare(&records));
+    Converted {
+        raw,
+        failed,
+        records,
+        prepared,
+    }
 }
 
 async fn convert_one(
@@ -175,13 +196,14 @@ mod tests {
     }
 
     fn batch(records: Vec<RawRecord>) -> Converted {
-        let results = records
-            .iter()
-            .map(|r| Err(TaskError::fatal(format!("{}", r.offset))))
+        let failed = (0..records.len())
+            .map(|i| (i, TaskError::fatal(format!("{}", records[i].offset))))
             .collect();
         Converted {
             raw: records,
-            results,
+            failed,
+            records: Vec::new(),
+            prepared: Some(Box::new(())),
         }
     }
 
@@ -197,26 +219,18 @@ mod tests {
         b.drop_partitions(&revoked);
         let offsets: Vec<i64> = b.raw.iter().map(|r| r.offset).collect();
         assert_eq!(offsets, vec![5, 6, 9]);
-        let kept: Vec<String> = b
-            .results
-            .iter()
-            .map(|r| {
-                r.as_ref()
-                    .err()
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let kept: Vec<(usize, String)> =
+            b.failed.iter().map(|(i, e)| (*i, e.to_string())).collect();
         assert_eq!(kept.len(), 3);
-        assert!(kept[1].contains('6') && kept[2].contains('9'));
+        assert!(kept[1].0 == 1 && kept[1].1.contains('6'));
+        assert!(kept[2].0 == 2 && kept[2].1.contains('9'));
+        assert!(
+            b.prepared.is_none(),
+            "prepared for records that left the batch"
+        );
         let next = b.next_offsets();
         assert_eq!(next.get(&("t".to_owned(), 0)), Some(&7));
         assert_eq!(next.get(&("t".to_owned(), 1)), None);
         assert_eq!(next.get(&("u".to_owned(), 1)), Some(&10));
-
-        let mut raws = vec![raw("t", 1, 8), raw("t", 2, 3)];
-        drop_raw(&mut raws, &revoked);
-        assert_eq!(raws.len(), 1);
-        assert_eq!(raws[0].partition, 2);
     }
 }

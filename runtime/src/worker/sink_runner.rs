@@ -1,24 +1,35 @@
 //! Runs one sink task: a member of the consumer group `connect-<connector>`, it hands batches
 //! to the sink and commits the consumed offsets only after the sink flushed them.
+//!
+//! Three batches are in flight: one is written by the task while the next converts on a
+//! blocking thread and the one after is polled. Writing is mostly waiting for the target, so
+//! polling and converting take no time of their own. Because polling goes on during a write,
+//! a revocation is carried out (the partitions handed back to the group) only once the write
+//! has finished: the next owner of a partition never writes while this task still does.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
 };
+use rdkafka::error::KafkaResult;
+use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::dlq::DeadLetterQueue;
 pub(crate) use super::sink_batch::RawRecord;
-use super::sink_batch::{self, Converted};
+use super::sink_batch::{self, Conversion, Converted};
+use super::sink_commits::{self, Commits};
 use super::source_runner::prefixed;
 use super::status::State;
 use super::task_env::{Target, TaskRun};
 use crate::connector::{SinkTask, SinkTaskContext, TaskError, TopicPartition};
-use crate::convert::{Converter, Side};
+use crate::convert::Side;
 use crate::processor::ProcessorChain;
 
 /// The sink consumers' default prefetch bound (`queued.max.messages.kbytes`), unless the
@@ -37,9 +48,31 @@ enum RebalanceEvent {
 
 /// Records rebalances as they happen inside the consumer's poll, for the runner to act on
 /// between batches (the sink's `open`/`close` are async and cannot run inside the callback).
+/// Assignments take effect at once; revocations wait for the runner (see the module doc).
 #[derive(Default)]
 pub(crate) struct GroupContext {
     events: Mutex<Vec<RebalanceEvent>>,
+    /// An asynchronous offset commit failed: the next one carries every flushed offset.
+    commit_failed: AtomicBool,
+    /// The task is over: revocations (leaving the group) are carried out at once, since
+    /// librdkafka's close waits for them and nothing is written any more.
+    closing: AtomicBool,
+}
+
+impl GroupContext {
+    fn push(&self, event: RebalanceEvent) {
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+}
+
+fn partition_list(partitions: &[TopicPartition]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for tp in partitions {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    tpl
 }
 
 fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
@@ -49,20 +82,60 @@ fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
+/// Hands partitions back to the group (librdkafka waits for this call to go on rebalancing).
+fn unassign<C: Consumer<X>, X: ConsumerContext>(
+    consumer: &C,
+    tpl: &TopicPartitionList,
+) -> KafkaResult<()> {
+    match consumer.rebalance_protocol() {
+        RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+        _ => consumer.unassign(),
+    }
+}
+
 impl ClientContext for GroupContext {}
 
 impl ConsumerContext for GroupContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let event = match rebalance {
-            Rebalance::Assign(tpl) => RebalanceEvent::Assigned(partitions_of(tpl)),
-            Rebalance::Revoke(tpl) => RebalanceEvent::Revoked(partitions_of(tpl)),
-            Rebalance::Error(e) => {
-                warn!(error = %e, "rebalance error");
-                return;
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let assigned = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
+                    _ => consumer.assign(tpl),
+                };
+                match assigned {
+                    Ok(()) => self.push(RebalanceEvent::Assigned(partitions_of(tpl))),
+                    Err(e) => warn!(error = %e, "cannot take the assigned partitions"),
+                }
             }
-        };
-        if let Ok(mut events) = self.events.lock() {
-            events.push(event);
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
+                if self.closing.load(Ordering::Relaxed) =>
+            {
+                if let Err(e) = unassign(consumer, tpl) {
+                    warn!(error = %e, "cannot give the partitions back");
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.push(RebalanceEvent::Revoked(partitions_of(tpl)));
+            }
+            other => {
+                warn!(error = ?other, "rebalance error; giving the partitions back");
+                if let Err(e) = unassign(consumer, tpl) {
+                    warn!(error = %e, "cannot give the partitions back");
+                }
+            }
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            debug!(error = %e, "offset commit failed; the next commit carries every flushed offset");
+            self.commit_failed.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -71,9 +144,7 @@ impl ConsumerContext for GroupContext {
 /// while the task (which need not be `Sync`) is not.
 struct SinkIo {
     consumer: StreamConsumer<GroupContext>,
-    key: Arc<dyn Converter>,
-    value: Arc<dyn Converter>,
-    chain: ProcessorChain,
+    conversion: Conversion,
     dlq: Arc<DeadLetterQueue>,
     max_batch: usize,
     connector: String,
@@ -83,9 +154,8 @@ pub(crate) struct SinkRunner {
     run: TaskRun,
     task: Box<dyn SinkTask>,
     io: SinkIo,
-    /// Offsets flushed to the sink but not yet committed (a commit failed during a
-    /// rebalance): retried until they are, so the group's position never lags what the sink has.
-    uncommitted: BTreeMap<(String, i32), i64>,
+    /// Offsets flushed by the sink, to commit.
+    commits: Commits,
     /// A record received after a rebalance event, held for the batch after the event is
     /// handled (see [`SinkIo::next_batch`]).
     carry: Option<RawRecord>,
@@ -133,13 +203,16 @@ impl SinkRunner {
         Ok(SinkRunner {
             run,
             task,
-            uncommitted: BTreeMap::new(),
+            commits: Commits::default(),
             carry: None,
             io: SinkIo {
                 consumer,
-                key,
-                value,
-                chain,
+                conversion: Conversion {
+                    key,
+                    value,
+                    chain: Arc::new(chain),
+                    preparer: None,
+                },
                 dlq,
                 max_batch,
                 connector,
@@ -150,10 +223,19 @@ impl SinkRunner {
     pub(crate) async fn run(mut self) {
         let name = format!("{}-{}", self.run.connector, self.run.task_id);
         let result = self.run_inner().await;
-        if !self.uncommitted.is_empty() {
-            self.commit();
-        }
+        self.commit(CommitMode::Sync);
         self.task.stop().await;
+        let context = self.io.consumer.context();
+        context.closing.store(true, Ordering::Relaxed);
+        // Revocations not acted on yet: librdkafka waits for them before it can leave.
+        let pending = context.events.lock().map(|mut e| std::mem::take(&mut *e));
+        for event in pending.unwrap_or_default() {
+            if let RebalanceEvent::Revoked(tps) = event {
+                if let Err(e) = unassign(&self.io.consumer, &partition_list(&tps)) {
+                    warn!(task = %name, error = %e, "cannot give the partitions back");
+                }
+            }
+        }
         self.io.consumer.unsubscribe();
         match result {
             Ok(()) => info!(task = %name, "sink task stopped"),
@@ -173,10 +255,13 @@ impl SinkRunner {
             progress: self.run.status.progress.clone(),
         };
         self.task.start(context).await?;
+        self.io.conversion.preparer = self.task.preparer();
         self.run.status.set(State::Running);
         let mut paused = false;
-        // Converted and waiting for its turn: written while the next batch converts.
-        let mut current: Option<Converted> = None;
+        // Converted, next to be written.
+        let mut ready: Option<Converted> = None;
+        // Polled, converting; with the partitions revoked since it was polled.
+        let mut converting: Option<(JoinHandle<Converted>, HashSet<TopicPartition>)> = None;
         loop {
             match self.run.target() {
                 // Not committed, so consumed again by whoever owns the partitions next.
@@ -193,44 +278,51 @@ impl SinkRunner {
                 }
                 _ => {}
             }
-            let polling = Instant::now();
-            // A converted batch waiting to be written must not wait for a full fetch wait: at
-            // the end of a burst that held the last changes back by half a second.
-            let first_wait = match &current {
-                Some(waiting) if !waiting.is_empty() => Duration::from_millis(2),
-                _ => Duration::from_millis(500),
-            };
-            let mut batch = self.io.next_batch(&mut self.carry, first_wait).await?;
-            let polled = polling.elapsed();
-            // Both the waiting batch and this one were consumed before the events.
+            // Every batch in flight was consumed before these events, and so was the one
+            // written during the last round: its offsets are not committed for revoked
+            // partitions either.
             let revoked = self.handle_rebalances().await?;
-            if let Some(waiting) = current.as_mut() {
+            if let Some(waiting) = ready.as_mut() {
                 waiting.drop_partitions(&revoked);
             }
-            sink_batch::drop_raw(&mut batch, &revoked);
-            let next = (!paused && !batch.is_empty()).then(|| {
-                sink_batch::spawn_convert(self.io.key.clone(), self.io.value.clone(), batch)
-            });
-            match current.take() {
-                Some(waiting) if !waiting.is_empty() => self.deliver(waiting).await?,
-                _ => {
-                    if !self.uncommitted.is_empty() {
-                        self.commit();
-                    }
-                }
+            if let Some((_, stale)) = converting.as_mut() {
+                stale.extend(revoked.iter().cloned());
             }
+            self.commit(CommitMode::Async);
+            // While batches wait, a poll must not take a full fetch wait: at the end of a
+            // burst that held the last changes back by half a second.
+            let busy = ready.as_ref().is_some_and(|r| !r.is_empty()) || converting.is_some();
+            let first_wait = Duration::from_millis(if busy { 2 } else { 500 });
+            let polling = Instant::now();
+            let (delivered, polled) = tokio::join!(
+                deliver(&mut *self.task, &self.io, &self.run, ready.take()),
+                self.io.next_batch(&mut self.carry, first_wait),
+            );
+            self.commits.flushed(delivered?);
+            let polled = polled?;
+            let round = polling.elapsed();
             let waiting = Instant::now();
-            current = match next {
-                Some(handle) => Some(handle.await.map_err(|e| {
-                    TaskError::fatal(format!("record conversion panicked or was cancelled: {e}"))
-                })?),
+            ready = match converting.take() {
+                Some((handle, stale)) => {
+                    let mut converted = handle.await.map_err(|e| {
+                        TaskError::fatal(format!(
+                            "record conversion panicked or was cancelled: {e}"
+                        ))
+                    })?;
+                    converted.drop_partitions(&stale);
+                    Some(converted)
+                }
                 None => None,
             };
-            if let Some(c) = &current {
+            if let Some(c) = &ready {
                 debug!(connector = %self.run.connector, records = c.raw.len(),
-                    poll_us = polled.as_micros() as u64,
+                    round_us = round.as_micros() as u64,
                     convert_wait_us = waiting.elapsed().as_micros() as u64, "batch converted");
             }
+            converting = (!paused && !polled.is_empty()).then(|| {
+                let handle = sink_batch::spawn_convert(self.io.conversion.clone(), polled);
+                (handle, HashSet::new())
+            });
         }
     }
 
@@ -284,80 +376,104 @@ impl SinkRunner {
                 }
                 RebalanceEvent::Revoked(tps) => {
                     // The new owner resumes from the group's committed offsets.
-                    self.uncommitted.retain(|(t, p), _| {
-                        !tps.iter().any(|tp| &tp.topic == t && tp.partition == *p)
-                    });
+                    self.commits.revoke(&tps);
                     info!(connector = %self.run.connector, task = self.run.task_id, partitions = ?tps, "partitions revoked");
                     self.task.close(&tps).await?;
+                    let tpl = partition_list(&tps);
+                    unassign(&self.io.consumer, &tpl).map_err(|e| {
+                        TaskError::fatal(format!("cannot give back partitions {tps:?}: {e}"))
+                    })?;
                     revoked.extend(tps);
                 }
             }
         }
+        if self.carry.as_ref().is_some_and(|r| r.is_in(&revoked)) {
+            self.carry = None;
+        }
         Ok(revoked)
     }
 
-    /// Reports the records that failed conversion, then puts, flushes (retrying retriable
-    /// failures) and commits one batch.
-    async fn deliver(&mut self, batch: Converted) -> Result<(), TaskError> {
-        let next_offsets = batch.next_offsets();
-        let mut records = Vec::with_capacity(batch.raw.len());
-        self.io.dlq.remember(&batch.raw);
-        for (raw, result) in batch.raw.iter().zip(batch.results) {
-            match result {
-                Ok(record) => {
-                    if let Some(r) = self.io.chain.sink(record) {
-                        records.push(r);
-                    }
-                }
-                Err(e) => self.io.dlq.report_raw(raw, &e, "VALUE_CONVERTER").await?,
-            }
+    /// Commits the flushed offsets not committed yet: asynchronously after each batch (every
+    /// flushed offset again after a failed commit), synchronously when stopping. A failure is
+    /// not data loss: the records would be delivered again, and sinks apply them idempotently.
+    fn commit(&mut self, mode: CommitMode) {
+        let failed = self
+            .io
+            .consumer
+            .context()
+            .commit_failed
+            .swap(false, Ordering::Relaxed);
+        let offsets = self
+            .commits
+            .take(failed || matches!(mode, CommitMode::Sync));
+        if offsets.is_empty() {
+            return;
         }
-        let started = Instant::now();
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let attempt = async {
-                self.task.put(&records).await?;
-                self.task.flush().await
-            }
-            .await;
-            match attempt {
-                Ok(()) => break,
-                Err(e) if e.is_retriable() && self.run.target() != Target::Stopped => {
-                    warn!(connector = %self.run.connector, error = %e, retry_in_ms = backoff.as_millis() as u64, "sink not ready; retrying the batch");
-                    self.run.status.progress.set(format!("retrying: {e}"));
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => return Err(e),
-            }
+        let mut refused = Vec::new();
+        let tpl = sink_commits::partition_list(&offsets, &mut refused);
+        if !refused.is_empty() {
+            warn!(connector = %self.run.connector, offsets = ?refused, "cannot commit these offsets");
         }
-        self.run.status.progress.clear();
-        let written = started.elapsed();
-        self.uncommitted.extend(next_offsets);
-        self.commit();
-        debug!(connector = %self.run.connector, records = records.len(),
-            put_us = written.as_micros() as u64,
-            commit_us = (started.elapsed() - written).as_micros() as u64, "batch delivered");
-        Ok(())
+        let sent = match mode {
+            CommitMode::Sync => {
+                tokio::task::block_in_place(|| self.io.consumer.commit(&tpl, CommitMode::Sync))
+            }
+            CommitMode::Async => self.io.consumer.commit(&tpl, CommitMode::Async),
+        };
+        if let Err(e) = sent {
+            warn!(connector = %self.run.connector, error = %e, "offset commit failed; retrying on the next round");
+            self.commits.unsent(offsets);
+        }
     }
+}
 
-    /// Commits every flushed offset not committed yet. A failure is not data loss (the records
-    /// would be delivered again and sinks apply them idempotently); it happens when a rebalance
-    /// is in progress, and the offsets are retried on the next round.
-    fn commit(&mut self) {
-        let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in &self.uncommitted {
-            if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-                warn!(connector = %self.run.connector, %topic, partition, offset, error = %e, "cannot commit this offset");
-            }
-        }
-        match tokio::task::block_in_place(|| self.io.consumer.commit(&tpl, CommitMode::Sync)) {
-            Ok(()) => self.uncommitted.clear(),
-            Err(e) => {
-                warn!(connector = %self.run.connector, error = %e, "offset commit failed; retrying on the next round");
-            }
+/// Reports the records of `batch` that failed conversion, then puts and flushes the rest
+/// (retrying retriable failures); returns the offsets the sink now has everything before.
+/// Apart from the runner's other fields, so that it runs while the next batch is polled.
+async fn deliver(
+    task: &mut dyn SinkTask,
+    io: &SinkIo,
+    run: &TaskRun,
+    batch: Option<Converted>,
+) -> Result<BTreeMap<(String, i32), i64>, TaskError> {
+    let Some(batch) = batch.filter(|b| !b.is_empty()) else {
+        return Ok(BTreeMap::new());
+    };
+    let next_offsets = batch.next_offsets();
+    io.dlq.remember(&batch.raw);
+    for (i, e) in &batch.failed {
+        if let Some(raw) = batch.raw.get(*i) {
+            io.dlq.report_raw(raw, e, "VALUE_CONVERTER").await?;
         }
     }
+    let records = batch.records;
+    let mut prepared = batch.prepared;
+    let started = Instant::now();
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            match prepared.take() {
+                Some(p) => task.put_prepared(&records, p).await?,
+                None => task.put(&records).await?,
+            }
+            task.flush().await
+        }
+        .await;
+        match attempt {
+            Ok(()) => break,
+            Err(e) if e.is_retriable() && run.target() != Target::Stopped => {
+                warn!(connector = %run.connector, error = %e, retry_in_ms = backoff.as_millis() as u64, "sink not ready; retrying the batch");
+                run.status.progress.set(format!("retrying: {e}"));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    run.status.progress.clear();
+    debug!(connector = %run.connector, records = records.len(),
+        put_us = started.elapsed().as_micros() as u64, "batch delivered");
+    Ok(next_offsets)
 }
 
 impl SinkIo {
