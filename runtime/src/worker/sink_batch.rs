@@ -54,10 +54,14 @@ impl RawRecord {
     }
 
     pub(crate) fn is_in(&self, partitions: &HashSet<TopicPartition>) -> bool {
-        partitions
-            .iter()
-            .any(|tp| tp.partition == self.partition && tp.topic == self.topic)
+        in_partitions(partitions, &self.topic, self.partition)
     }
+}
+
+fn in_partitions(partitions: &HashSet<TopicPartition>, topic: &str, partition: i32) -> bool {
+    partitions
+        .iter()
+        .any(|tp| tp.partition == partition && tp.topic == topic)
 }
 
 /// A batch after conversion: every raw record (for the dead-letter queue and the offsets),
@@ -80,10 +84,13 @@ impl Converted {
             return;
         }
         let mut kept = Vec::with_capacity(self.raw.len());
+        // Where each raw record went (`None`: left the batch), to move the failures with them.
         let mut new_index = Vec::with_capacity(self.raw.len());
         for r in std::mem::take(&mut self.raw) {
-            new_index.push((!r.is_in(revoked)).then_some(kept.len()));
-            if !r.is_in(revoked) {
+            if r.is_in(revoked) {
+                new_index.push(None);
+            } else {
+                new_index.push(Some(kept.len()));
                 kept.push(r);
             }
         }
@@ -92,11 +99,8 @@ impl Converted {
             .into_iter()
             .filter_map(|(i, e)| new_index.get(i).copied().flatten().map(|j| (j, e)))
             .collect();
-        self.records.retain(|r| {
-            !revoked
-                .iter()
-                .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
-        });
+        self.records
+            .retain(|r| !in_partitions(revoked, &r.topic, r.partition));
         self.prepared = None;
     }
 

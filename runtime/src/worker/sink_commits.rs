@@ -63,7 +63,7 @@ impl Commits {
 }
 
 /// The list rdkafka commits; a partition it refuses is left out (and named in `refused`).
-pub(crate) fn partition_list(
+pub(crate) fn commit_list(
     offsets: &[(Partition, i64)],
     refused: &mut Vec<String>,
 ) -> TopicPartitionList {

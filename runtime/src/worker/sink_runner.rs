@@ -32,10 +32,6 @@ use crate::connector::{SinkTask, SinkTaskContext, TaskError, TopicPartition};
 use crate::convert::Side;
 use crate::processor::ProcessorChain;
 
-/// The sink consumers' default prefetch bound (`queued.max.messages.kbytes`), unless the
-/// worker or connector sets one: 16 MB is tens of thousands of change events.
-const SINK_PREFETCH_KB: &str = "16384";
-
 /// The consumer group of a sink connector, as Kafka Connect names it.
 pub fn group_id(connector: &str) -> String {
     format!("connect-{connector}")
@@ -82,6 +78,13 @@ fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
+/// [`unassign`] where a failure can only be logged (inside librdkafka's callback, or stopping).
+fn give_back<C: Consumer<X>, X: ConsumerContext>(consumer: &C, tpl: &TopicPartitionList) {
+    if let Err(e) = unassign(consumer, tpl) {
+        warn!(error = %e, "cannot give the partitions back");
+    }
+}
+
 /// Hands partitions back to the group (librdkafka waits for this call to go on rebalancing).
 fn unassign<C: Consumer<X>, X: ConsumerContext>(
     consumer: &C,
@@ -116,18 +119,14 @@ impl ConsumerContext for GroupContext {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
                 if self.closing.load(Ordering::Relaxed) =>
             {
-                if let Err(e) = unassign(consumer, tpl) {
-                    warn!(error = %e, "cannot give the partitions back");
-                }
+                give_back(consumer, tpl)
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 self.push(RebalanceEvent::Revoked(partitions_of(tpl)));
             }
             other => {
                 warn!(error = ?other, "rebalance error; giving the partitions back");
-                if let Err(e) = unassign(consumer, tpl) {
-                    warn!(error = %e, "cannot give the partitions back");
-                }
+                give_back(consumer, tpl);
             }
         }
     }
@@ -180,12 +179,6 @@ impl SinkRunner {
             .kafka
             .consumer(&group_id(&run.connector), &overrides);
         client.remove("max.poll.records");
-        // librdkafka prefetches up to 64 MB by default, most of a sink worker's memory, while a
-        // few batches ahead are all a sink needs to stay busy (the task writes what it
-        // consumes, and consuming ahead of the database buys nothing).
-        if client.get("queued.max.messages.kbytes").is_none() {
-            client.set("queued.max.messages.kbytes", SINK_PREFETCH_KB);
-        }
         client.set(
             "client.id",
             format!("connector-consumer-{}-{}", run.connector, run.task_id),
@@ -231,9 +224,7 @@ impl SinkRunner {
         let pending = context.events.lock().map(|mut e| std::mem::take(&mut *e));
         for event in pending.unwrap_or_default() {
             if let RebalanceEvent::Revoked(tps) = event {
-                if let Err(e) = unassign(&self.io.consumer, &partition_list(&tps)) {
-                    warn!(task = %name, error = %e, "cannot give the partitions back");
-                }
+                give_back(&self.io.consumer, &partition_list(&tps));
             }
         }
         self.io.consumer.unsubscribe();
@@ -410,7 +401,7 @@ impl SinkRunner {
             return;
         }
         let mut refused = Vec::new();
-        let tpl = sink_commits::partition_list(&offsets, &mut refused);
+        let tpl = sink_commits::commit_list(&offsets, &mut refused);
         if !refused.is_empty() {
             warn!(connector = %self.run.connector, offsets = ?refused, "cannot commit these offsets");
         }
