@@ -130,19 +130,21 @@ impl TableSchemas {
         transaction: Option<Struct>,
         at: EventTime,
     ) -> Value {
-        let mut env = Struct::new(self.envelope.clone());
-        env.put("before", before.map_or(Value::Null, Value::Struct));
-        env.put("after", after.map_or(Value::Null, Value::Struct));
-        env.put("source", Value::Struct(source));
-        env.put(
-            "transaction",
-            transaction.map_or(Value::Null, Value::Struct),
-        );
-        env.put("op", op.code());
-        env.put("ts_ms", at.millis());
-        env.put("ts_us", at.micros());
-        env.put("ts_ns", at.nanos);
-        Value::Struct(env)
+        // In the order `new` gives the envelope's fields: one event per captured row makes a
+        // lookup by name per field a measurable part of a row's cost.
+        Value::Struct(Struct {
+            schema: self.envelope.clone(),
+            values: vec![
+                before.map_or(Value::Null, Value::Struct),
+                after.map_or(Value::Null, Value::Struct),
+                Value::Struct(source),
+                transaction.map_or(Value::Null, Value::Struct),
+                Value::String(op.code().to_owned()),
+                Value::Int64(at.millis()),
+                Value::Int64(at.micros()),
+                Value::Int64(at.nanos),
+            ],
+        })
     }
 }
 

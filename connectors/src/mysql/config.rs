@@ -294,20 +294,26 @@ fn derived_server_id(name: &str) -> u32 {
     5400 + h % 1000
 }
 
+/// The least config that parses (connector `inventory`, prefix `dbserver1`), for tests.
+#[cfg(test)]
+pub(crate) fn minimal_for_tests() -> ConfigMap {
+    [
+        ("name", "inventory"),
+        ("database.hostname", "127.0.0.1"),
+        ("database.user", "root"),
+        ("topic.prefix", "dbserver1"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn base() -> ConfigMap {
-        [
-            ("name", "inventory"),
-            ("database.hostname", "127.0.0.1"),
-            ("database.user", "root"),
-            ("topic.prefix", "dbserver1"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+        minimal_for_tests()
     }
 
     #[test]

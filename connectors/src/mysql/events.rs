@@ -38,25 +38,33 @@ pub fn source_block(
     info: &SourceInfo,
     now: EventTime,
 ) -> Struct {
-    let mut s = Struct::new(schemas::mysql_source());
-    s.put("version", config.source_version.as_str());
-    s.put("connector", "mysql");
-    s.put("name", config.topic_prefix.as_str());
-    s.put("ts_ms", info.ts_ms);
-    s.put("snapshot", info.snapshot);
-    s.put("db", db);
-    s.put("ts_us", info.ts_ms.saturating_mul(1000));
-    s.put("ts_ns", info.ts_ms.saturating_mul(1_000_000));
-    s.put("table", table.map(str::to_owned));
-    s.put("server_id", i64::from(info.server_id));
-    s.put("gtid", info.gtid.clone());
-    s.put("file", info.file.as_str());
-    s.put("pos", i64::try_from(info.pos).unwrap_or(i64::MAX));
-    s.put("row", info.row);
-    s.put("thread", info.thread);
-    s.put("query", info.query.clone());
     let _ = now;
-    s
+    let text = |s: &str| Value::String(s.to_owned());
+    let optional_text = |s: Option<&str>| s.map_or(Value::Null, text);
+    // Every row event has one, so the values are given in the schema's field order (pinned by
+    // `schemas`' `mysql_source_block_has_debeziums_fields_in_order`) instead of put by name.
+    Struct {
+        schema: schemas::mysql_source(),
+        values: vec![
+            text(&config.source_version),
+            text("mysql"),
+            text(&config.topic_prefix),
+            Value::Int64(info.ts_ms),
+            text(info.snapshot),
+            text(db),
+            Value::Null, // sequence: Debezium's MySQL connector leaves it empty
+            Value::Int64(info.ts_ms.saturating_mul(1000)),
+            Value::Int64(info.ts_ms.saturating_mul(1_000_000)),
+            optional_text(table),
+            Value::Int64(i64::from(info.server_id)),
+            optional_text(info.gtid.as_deref()),
+            text(&info.file),
+            Value::Int64(i64::try_from(info.pos).unwrap_or(i64::MAX)),
+            Value::Int32(info.row),
+            info.thread.map_or(Value::Null, Value::Int64),
+            optional_text(info.query.as_deref()),
+        ],
+    }
 }
 
 /// One row change, ready to become records.
@@ -223,5 +231,67 @@ pub fn same_key(a: &Option<Struct>, b: &Option<Struct>) -> bool {
         (Some(a), Some(b)) => a.values == b.values,
         (None, None) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::minimal_for_tests;
+    use super::*;
+
+    #[test]
+    fn the_source_block_holds_each_value_under_its_debezium_name() {
+        let config = MySqlConfig::parse(&minimal_for_tests()).expect("a valid config");
+        let info = SourceInfo {
+            ts_ms: 1_700_000_000_123,
+            snapshot: "last",
+            server_id: 223_344,
+            gtid: Some("0-1-42".into()),
+            file: "mysql-bin.000003".into(),
+            pos: 154,
+            row: 2,
+            thread: Some(7),
+            query: Some("INSERT INTO t VALUES (1)".into()),
+        };
+        let block = source_block(
+            &config,
+            "inventory",
+            Some("customers"),
+            &info,
+            EventTime::now(),
+        );
+        let expected: [(&str, Value); 17] = [
+            ("version", VERSION.into()),
+            ("connector", "mysql".into()),
+            ("name", "dbserver1".into()),
+            ("ts_ms", 1_700_000_000_123i64.into()),
+            ("snapshot", "last".into()),
+            ("db", "inventory".into()),
+            ("sequence", Value::Null),
+            ("ts_us", 1_700_000_000_123_000i64.into()),
+            ("ts_ns", 1_700_000_000_123_000_000i64.into()),
+            ("table", "customers".into()),
+            ("server_id", 223_344i64.into()),
+            ("gtid", "0-1-42".into()),
+            ("file", "mysql-bin.000003".into()),
+            ("pos", 154i64.into()),
+            ("row", 2i32.into()),
+            ("thread", 7i64.into()),
+            ("query", "INSERT INTO t VALUES (1)".into()),
+        ];
+        assert_eq!(block.values.len(), expected.len());
+        for (name, value) in expected {
+            assert_eq!(block.get(name), Some(&value), "source.{name}");
+        }
+        let without = SourceInfo {
+            gtid: None,
+            thread: None,
+            query: None,
+            ..info
+        };
+        let block = source_block(&config, "inventory", None, &without, EventTime::now());
+        for name in ["table", "gtid", "thread", "query"] {
+            assert_eq!(block.get(name), Some(&Value::Null), "source.{name}");
+        }
     }
 }

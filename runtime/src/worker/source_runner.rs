@@ -281,17 +281,25 @@ impl SourceRunner {
             }
             Err(e) => return Err(TaskError::fatal(e.to_string())),
         };
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for (k, v) in &record.headers {
-            headers = headers.insert(Header {
-                key: k,
-                value: v.as_deref(),
-            });
-        }
+        // Most records have none; librdkafka allocates even an empty header list.
+        let headers = (!record.headers.is_empty()).then(|| {
+            record.headers.iter().fold(
+                OwnedHeaders::new_with_capacity(record.headers.len()),
+                |headers, (k, v)| {
+                    headers.insert(Header {
+                        key: k,
+                        value: v.as_deref(),
+                    })
+                },
+            )
+        });
         loop {
             let number = self.next_number;
             let mut br: BaseRecord<'_, [u8], [u8], usize> =
-                BaseRecord::with_opaque_to(&record.topic, number as usize).headers(headers.clone());
+                BaseRecord::with_opaque_to(&record.topic, number as usize);
+            if let Some(headers) = &headers {
+                br = br.headers(headers.clone());
+            }
             if let Some(k) = key.as_deref() {
                 br = br.key(k);
             }

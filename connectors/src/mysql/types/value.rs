@@ -131,8 +131,11 @@ fn convert_present(
             integer(column, modes, value)?
         }
         K::Decimal => {
-            let text = number_text(column, value, "a decimal")?;
             let (_, scale) = column.decimal_precision_scale();
+            if let Some(v) = plain_precise_decimal(modes, value, scale) {
+                return Ok(Some(v));
+            }
+            let text = number_text(column, value, "a decimal")?;
             let d = DecimalText::parse(&text)
                 .ok_or_else(|| invalid(column, "the value is not a decimal number"))?;
             decimal_value(column, modes, &d.with_scale_half_up(scale), scale)?
@@ -371,6 +374,21 @@ pub(crate) fn decimal_value(
         ),
         DecimalHandlingMode::String => Value::String(text),
     })
+}
+
+/// The usual decimal, straight to Connect's bytes: the server's text (`-123.45`) already has
+/// at most `scale` fraction digits, so the general path's parsing, rounding and reformatting
+/// would give the same unscaled value at several allocations per value. `None` hands
+/// anything else (exponents, more digits than the scale, other modes) to that path.
+fn plain_precise_decimal(modes: &TypeModes, value: &MyValue, scale: u32) -> Option<Value> {
+    let (DecimalHandlingMode::Precise, MyValue::Bytes(bytes)) = (modes.decimal, value) else {
+        return None;
+    };
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.contains(['e', 'E']) {
+        return None;
+    }
+    logical::decimal_to_bytes(text, scale).map(Value::Bytes)
 }
 
 /// Binary bytes in the `binary.handling.mode`.

@@ -9,6 +9,40 @@ use super::test_support::*;
 use super::*;
 
 #[test]
+fn decimal_text_becomes_the_unscaled_value_at_the_column_scale() {
+    let c = col("d", "decimal(12,2)", true, None);
+    let precise = TypeModes::default();
+    for (text, value) in [
+        ("1234567890.12", "1234567890.12"),
+        ("0.00", "0"),
+        ("-0.00", "0"),
+        ("-1.5", "-1.50"),
+        ("+7", "7.00"),
+        ("007.10", "7.10"),
+        (".5", "0.50"),
+        ("12.340", "12.34"),
+        // More fraction digits than the scale: rounded half up, as BigDecimal.setScale.
+        ("1.005", "1.01"),
+        ("-1.995", "-2.00"),
+        ("1.5e2", "150.00"),
+    ] {
+        let expected = logical::decimal_to_bytes(value, 2).expect("a decimal");
+        let from_text = My::Bytes(text.as_bytes().to_vec());
+        assert_eq!(
+            from_row(&c, &from_text, &precise),
+            Ok(Value::Bytes(expected.clone())),
+            "{text}"
+        );
+        assert_eq!(
+            from_binlog(&c, &BinlogValue::Value(from_text), &precise),
+            Ok(Value::Bytes(expected)),
+            "{text} from the binlog"
+        );
+    }
+    assert!(from_row(&c, &My::Bytes(b"1.2.3".to_vec()), &precise).is_err());
+}
+
+#[test]
 fn decimal_modes_change_schema_and_value() {
     let c = col("d", "decimal(20,4)", true, None);
     let text = My::Bytes(b"-1234567890123456.7890".to_vec());
