@@ -570,116 +570,6 @@ fn topic_order(rows: u64, partitions: i32) -> Vec<i64> {
         .collect()
 }
 
-/// Multi-row INSERT (or upsert) of the rows with `ids`, in that order, `batch` rows per
-/// prepared statement, autocommit.
-async fn mariadb_ceiling(
-    conn: &mut mysql_async::Conn,
-    table: &str,
-    ids: &[i64],
-    batch: usize,
-    update: bool,
-) -> Result<f64> {
-    let marks = "(?,?,?,?,?,?)";
-    let statement = |n: usize| {
-        let mut sql = format!(
-            "INSERT INTO {table} (id, customer, amount, status, note, updated_at) VALUES {}",
-            vec![marks; n].join(",")
-        );
-        if update {
-            sql.push_str(
-                " ON DUPLICATE KEY UPDATE customer=VALUES(customer), amount=VALUES(amount), \
-                 status=VALUES(status), note=VALUES(note), updated_at=VALUES(updated_at)",
-            );
-        }
-        sql
-    };
-    let started = Instant::now();
-    for chunk in ids.chunks(batch) {
-        let mut params = Vec::with_capacity(chunk.len() * 6);
-        for id in chunk {
-            params.extend(my_values(&row(*id, i64::from(update))));
-        }
-        conn.exec_drop(
-            statement(chunk.len()),
-            mysql_async::Params::Positional(params),
-        )
-        .await?;
-    }
-    Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
-}
-
-async fn postgres_ceiling(
-    client: &tokio_postgres::Client,
-    table: &str,
-    ids: &[i64],
-    batch: usize,
-    update: bool,
-) -> Result<f64> {
-    let statement = |n: usize| {
-        let values: Vec<String> = (0..n)
-            .map(|i| {
-                let p = i * 6;
-                format!(
-                    "(${}, ${}, ${}::text::numeric, ${}, ${}, ${}::text::timestamp)",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
-            })
-            .collect();
-        let mut sql = format!(
-            "INSERT INTO {table} (id, customer, amount, status, note, updated_at) VALUES {}",
-            values.join(",")
-        );
-        if update {
-            sql.push_str(
-                " ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer, amount = EXCLUDED.amount, \
-                 status = EXCLUDED.status, note = EXCLUDED.note, updated_at = EXCLUDED.updated_at",
-            );
-        }
-        sql
-    };
-    let full = client.prepare(&statement(batch)).await?;
-    let started = Instant::now();
-    for chunk in ids.chunks(batch) {
-        let n = chunk.len();
-        let data: Vec<(i64, String, String, &'static str, String, String)> = chunk
-            .iter()
-            .map(|id| {
-                let r = row(*id, i64::from(update));
-                (
-                    r.id,
-                    r.customer,
-                    amount_text(r.amount_cents),
-                    r.status,
-                    r.note,
-                    datetime_text(r.updated_at_ms),
-                )
-            })
-            .collect();
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(n * 6);
-        for d in &data {
-            params.extend([
-                &d.0 as &(dyn tokio_postgres::types::ToSql + Sync),
-                &d.1,
-                &d.2,
-                &d.3,
-                &d.4,
-                &d.5,
-            ]);
-        }
-        if n == batch {
-            client.execute(&full, &params).await?;
-        } else {
-            client.execute(&statement(n), &params).await?;
-        }
-    }
-    Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
-}
-
 /// COPY of every row into an empty table, one COPY per `batch` rows (for reference: what the
 /// sink's PostgreSQL path is built on).
 async fn postgres_copy(client: &tokio_postgres::Client, rows: u64, batch: usize) -> Result<f64> {
@@ -717,6 +607,8 @@ trait Plain {
     const NAME: &'static str;
     /// Leaves no background work (dirty pages) of one phase to the next.
     async fn settle(&mut self) -> Result<()>;
+    /// Multi-row INSERT (or upsert) of the rows with `ids`, in that order, `batch` rows per
+    /// prepared statement, autocommit; rows/s.
     async fn ceiling(
         &mut self,
         table: &str,
@@ -740,7 +632,34 @@ impl Plain for MariaDbPlain<'_> {
         batch: usize,
         update: bool,
     ) -> Result<f64> {
-        mariadb_ceiling(self.0, table, ids, batch, update).await
+        let conn = &mut *self.0;
+        let marks = "(?,?,?,?,?,?)";
+        let statement = |n: usize| {
+            let mut sql = format!(
+                "INSERT INTO {table} (id, customer, amount, status, note, updated_at) VALUES {}",
+                vec![marks; n].join(",")
+            );
+            if update {
+                sql.push_str(
+                    " ON DUPLICATE KEY UPDATE customer=VALUES(customer), amount=VALUES(amount), \
+                     status=VALUES(status), note=VALUES(note), updated_at=VALUES(updated_at)",
+                );
+            }
+            sql
+        };
+        let started = Instant::now();
+        for chunk in ids.chunks(batch) {
+            let mut params = Vec::with_capacity(chunk.len() * 6);
+            for id in chunk {
+                params.extend(my_values(&row(*id, i64::from(update))));
+            }
+            conn.exec_drop(
+                statement(chunk.len()),
+                mysql_async::Params::Positional(params),
+            )
+            .await?;
+        }
+        Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
     }
 }
 
@@ -758,7 +677,71 @@ impl Plain for PostgresPlain<'_> {
         batch: usize,
         update: bool,
     ) -> Result<f64> {
-        postgres_ceiling(self.0, table, ids, batch, update).await
+        let client = self.0;
+        let statement = |n: usize| {
+            let values: Vec<String> = (0..n)
+                .map(|i| {
+                    let p = i * 6;
+                    format!(
+                        "(${}, ${}, ${}::text::numeric, ${}, ${}, ${}::text::timestamp)",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 6
+                    )
+                })
+                .collect();
+            let mut sql = format!(
+                "INSERT INTO {table} (id, customer, amount, status, note, updated_at) VALUES {}",
+                values.join(",")
+            );
+            if update {
+                sql.push_str(
+                    " ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer, amount = EXCLUDED.amount, \
+                     status = EXCLUDED.status, note = EXCLUDED.note, updated_at = EXCLUDED.updated_at",
+                );
+            }
+            sql
+        };
+        let full = client.prepare(&statement(batch)).await?;
+        let started = Instant::now();
+        for chunk in ids.chunks(batch) {
+            let n = chunk.len();
+            let data: Vec<(i64, String, String, &'static str, String, String)> = chunk
+                .iter()
+                .map(|id| {
+                    let r = row(*id, i64::from(update));
+                    (
+                        r.id,
+                        r.customer,
+                        amount_text(r.amount_cents),
+                        r.status,
+                        r.note,
+                        datetime_text(r.updated_at_ms),
+                    )
+                })
+                .collect();
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                Vec::with_capacity(n * 6);
+            for d in &data {
+                params.extend([
+                    &d.0 as &(dyn tokio_postgres::types::ToSql + Sync),
+                    &d.1,
+                    &d.2,
+                    &d.3,
+                    &d.4,
+                    &d.5,
+                ]);
+            }
+            if n == batch {
+                client.execute(&full, &params).await?;
+            } else {
+                client.execute(&statement(n), &params).await?;
+            }
+        }
+        Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
     }
 }
 

@@ -36,9 +36,7 @@ pub fn source_block(
     db: &str,
     table: Option<&str>,
     info: &SourceInfo,
-    now: EventTime,
 ) -> Struct {
-    let _ = now;
     let text = |s: &str| Value::String(s.to_owned());
     let optional_text = |s: Option<&str>| s.map_or(Value::Null, text);
     // Every row event has one, so the values are given in the schema's field order (pinned by
@@ -87,13 +85,7 @@ pub fn change_records(
     out: &mut Vec<SourceRecord>,
 ) {
     let now = EventTime::now();
-    let source = source_block(
-        config,
-        &change.table.db,
-        Some(&change.table.name),
-        info,
-        now,
-    );
+    let source = source_block(config, &change.table.db, Some(&change.table.name), info);
     let value =
         change
             .table
@@ -136,7 +128,7 @@ pub fn truncate_record(
     offset: &MySqlOffset,
 ) -> SourceRecord {
     let now = EventTime::now();
-    let source = source_block(config, &table.db, Some(&table.name), info, now);
+    let source = source_block(config, &table.db, Some(&table.name), info);
     let value = table
         .schemas
         .envelope(Op::Truncate, None, None, source, None, now);
@@ -175,7 +167,7 @@ pub fn schema_change_record(
     let mut value = Struct::new(value_schema.clone());
     value.put(
         "source",
-        Value::Struct(source_block(config, change.db, change.table, info, now)),
+        Value::Struct(source_block(config, change.db, change.table, info)),
     );
     value.put("ts_ms", now.millis());
     value.put("databaseName", change.db);
@@ -253,13 +245,7 @@ mod tests {
             thread: Some(7),
             query: Some("INSERT INTO t VALUES (1)".into()),
         };
-        let block = source_block(
-            &config,
-            "inventory",
-            Some("customers"),
-            &info,
-            EventTime::now(),
-        );
+        let block = source_block(&config, "inventory", Some("customers"), &info);
         let expected: [(&str, Value); 17] = [
             ("version", VERSION.into()),
             ("connector", "mysql".into()),
@@ -289,7 +275,7 @@ mod tests {
             query: None,
             ..info
         };
-        let block = source_block(&config, "inventory", None, &without, EventTime::now());
+        let block = source_block(&config, "inventory", None, &without);
         for name in ["table", "gtid", "thread", "query"] {
             assert_eq!(block.get(name), Some(&Value::Null), "source.{name}");
         }
