@@ -24,6 +24,7 @@ use super::events::{
     RowChange, SchemaChange, SourceInfo,
 };
 use super::offset::{BinlogPosition, MySqlOffset};
+use super::row_images::{RowImage, RowImages};
 use super::table::Table;
 use super::table_changes::{change as table_change, ChangeType};
 use super::types::from_binlog;
@@ -504,7 +505,15 @@ async fn rows_event(
     };
     let mut out = Vec::new();
     let mut last_row = None;
-    for (r, row) in rows.rows(tme).enumerate() {
+    let images = RowImages::new(rows, tme).map_err(|e| {
+        StreamError::Fatal(format!(
+            "cannot read the rows of {} at {}:{}: {e}",
+            table.full_name(),
+            state.file,
+            state.txn_start
+        ))
+    })?;
+    for (r, row) in images.enumerate() {
         let r = r as u64;
         let (before, after) = row.map_err(|e| {
             StreamError::Fatal(format!(
@@ -517,7 +526,7 @@ async fn rows_event(
         if r < skip_rows {
             continue;
         }
-        let convert = |row: &Option<mysql_async::binlog::row::BinlogRow>| -> Result<
+        let convert = |row: &Option<RowImage<'_>>| -> Result<
             (
                 Option<tributary_runtime::data::Struct>,
                 Option<tributary_runtime::data::Struct>,
@@ -528,7 +537,7 @@ async fn rows_event(
                 return Ok((None, None));
             };
             let value = |i: usize| -> Result<Value, String> {
-                match row.as_ref(i) {
+                match row.get(i) {
                     Some(v) => {
                         from_binlog(&table.columns[i], v, &config.modes).map_err(|e| e.to_string())
                     }

@@ -9,6 +9,7 @@ mod ddl;
 mod events;
 pub mod filters;
 pub mod offset;
+mod row_images;
 mod snapshot;
 mod snapshot_schema;
 mod source;

@@ -21,6 +21,7 @@ use super::test_support::{
     ALL_TYPES_V1, ALL_TYPES_V2,
 };
 use super::*;
+use crate::mysql::row_images::RowImages;
 
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3317";
 const SCENARIO: &str = include_str!(concat!(
@@ -365,16 +366,36 @@ async fn binlog_rows(
         ) {
             continue;
         }
-        for row in rows.rows(tme) {
-            let (_, after) = row.map_err(|e| format!("decoding a WRITE_ROWS row: {e}"))?;
+        // The connector reads row images in place; mysql_common's own rows must agree.
+        let images: Vec<_> = RowImages::new(&rows, tme)
+            .map_err(|e| format!("reading the rows: {e}"))?
+            .collect();
+        let references: Vec<_> = rows.rows(tme).collect();
+        if images.len() != references.len() {
+            return Err(format!(
+                "{} rows read in place, {} by mysql_common",
+                images.len(),
+                references.len()
+            ));
+        }
+        for (image, reference) in images.into_iter().zip(references) {
+            let (_, after) = image.map_err(|e| format!("reading a WRITE_ROWS row: {e}"))?;
             let after = after.ok_or("WRITE_ROWS row without an after image")?;
+            let (_, reference) =
+                reference.map_err(|e| format!("decoding a WRITE_ROWS row: {e}"))?;
+            let reference = reference.ok_or("mysql_common: no after image")?;
             let values = columns
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let v = after
-                        .as_ref(i)
-                        .ok_or(format!("binlog row lacks {}", c.name))?;
+                    let v = after.get(i).ok_or(format!("binlog row lacks {}", c.name))?;
+                    if reference.as_ref(i) != Some(v) {
+                        return Err(format!(
+                            "column {}: read in place {v:?}, mysql_common {:?}",
+                            c.name,
+                            reference.as_ref(i)
+                        ));
+                    }
                     from_binlog(c, v, modes).map_err(|e| e.to_string())
                 })
                 .collect::<TestResult<Vec<_>>>()?;
