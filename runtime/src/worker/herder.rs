@@ -10,6 +10,7 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 use tracing::{info, info_span, warn, Instrument};
 
+use super::c_heap;
 use super::config_store::{ConfigStore, StoredConnector, TargetState};
 use super::error::HerderError;
 use super::sink_runner::SinkRunner;
@@ -327,14 +328,18 @@ impl Herder {
                 None
             }
             Ok(TaskImpl::Source(task)) => match SourceRunner::new(run, task) {
-                Ok(runner) => Some(tokio::spawn(runner.run().instrument(span))),
+                Ok(runner) => Some(tokio::spawn(
+                    c_heap::release_after(runner.run()).instrument(span),
+                )),
                 Err(e) => {
                     status.fail(e.to_string());
                     None
                 }
             },
             Ok(TaskImpl::Sink(task)) => match SinkRunner::new(run, task) {
-                Ok(runner) => Some(tokio::spawn(runner.run().instrument(span))),
+                Ok(runner) => Some(tokio::spawn(
+                    c_heap::release_after(runner.run()).instrument(span),
+                )),
                 Err(e) => {
                     status.fail(e.to_string());
                     None

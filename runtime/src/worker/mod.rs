@@ -1,6 +1,7 @@
 //! The worker: runs connectors' tasks, tracks their status, and answers the REST API through
 //! the [`Herder`] (Kafka Connect's name for the component that owns connector lifecycle).
 
+mod c_heap;
 mod config;
 mod config_store;
 mod delivery;
