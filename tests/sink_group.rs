@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -24,11 +25,15 @@ fn flushed() -> &'static Mutex<Vec<(u32, i32, i64)>> {
     CELL.get_or_init(Default::default)
 }
 
-struct RecordingSink;
+/// A sink connector of these tests: `tasks.max` tasks, task `id` made by `make`.
+struct TestSink {
+    class: &'static str,
+    make: fn(u32) -> Box<dyn SinkTask>,
+}
 
-impl Connector for RecordingSink {
+impl Connector for TestSink {
     fn class(&self) -> &'static str {
-        "test.RecordingSinkConnector"
+        self.class
     }
     fn connector_type(&self) -> ConnectorType {
         ConnectorType::Sink
@@ -54,10 +59,20 @@ impl Connector for RecordingSink {
             .get("task.id")
             .and_then(|t| t.parse().ok())
             .unwrap_or(0);
-        Ok(TaskImpl::Sink(Box::new(RecordingTask {
-            id,
-            pending: Vec::new(),
-        })))
+        Ok(TaskImpl::Sink((self.make)(id)))
+    }
+}
+
+/// Records what it flushed in [`flushed`].
+fn recording_sink() -> TestSink {
+    TestSink {
+        class: "test.RecordingSinkConnector",
+        make: |id| {
+            Box::new(RecordingTask {
+                id,
+                pending: Vec::new(),
+            })
+        },
     }
 }
 
@@ -111,7 +126,7 @@ async fn two_sink_tasks_split_the_partitions_and_commit_after_flush() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut plugins = tributary_connectors::plugins();
-    plugins.register(Arc::new(RecordingSink));
+    plugins.register(Arc::new(recording_sink()));
     let props = worker_props(
         &bootstrap,
         dir.path(),
@@ -193,4 +208,122 @@ async fn two_sink_tasks_split_the_partitions_and_commit_after_flush() {
     .await;
     assert_eq!(offsets["offsets"][0]["partition"]["kafka_topic"], topic);
     worker.shutdown().await;
+}
+
+/// Set once a [`StuckTask`] is inside `put`.
+static STUCK_IN_PUT: AtomicBool = AtomicBool::new(false);
+
+/// A sink whose `put` never returns: its stop times out and the worker abandons the runner.
+struct StuckTask;
+
+#[async_trait]
+impl SinkTask for StuckTask {
+    async fn start(&mut self, _context: SinkTaskContext) -> Result<(), TaskError> {
+        Ok(())
+    }
+    async fn put(&mut self, _records: &[SinkRecord]) -> Result<(), TaskError> {
+        STUCK_IN_PUT.store(true, Ordering::SeqCst);
+        std::future::pending().await
+    }
+    async fn flush(&mut self) -> Result<(), TaskError> {
+        Ok(())
+    }
+}
+
+/// The worker's own runtime is shut down in the background at the end: a consumer whose close
+/// never ends holds a runtime thread forever, and the test must fail, not hang, on that.
+#[test]
+fn a_sink_task_abandoned_mid_batch_leaves_its_group_to_the_next_consumer() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let outcome = runtime.block_on(abandoned_task_scenario());
+    runtime.shutdown_background();
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
+
+async fn abandoned_task_scenario() -> Result<(), String> {
+    let kafka = kafka();
+    let topic = "stuck";
+    kafka.create_topic(topic, 1, 1).map_err(|e| e.to_string())?;
+    let bootstrap = kafka.bootstrap_servers();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .map_err(|e| e.to_string())?;
+    producer
+        .send(
+            FutureRecord::<(), _>::to(topic).payload("x"),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut plugins = tributary_connectors::plugins();
+    plugins.register(Arc::new(TestSink {
+        class: "test.StuckSinkConnector",
+        make: |_| Box::new(StuckTask),
+    }));
+    let props = worker_props(
+        &bootstrap,
+        dir.path(),
+        &[
+            (
+                "value.converter",
+                "org.apache.kafka.connect.storage.StringConverter",
+            ),
+            ("task.shutdown.graceful.timeout.ms", "200"),
+        ],
+    );
+    let sink = map(&[
+        ("name", "stuck"),
+        ("connector.class", "test.StuckSinkConnector"),
+        ("topics", topic),
+    ]);
+    let worker = start_worker(&props, plugins, vec![sink]).await;
+    wait_for(
+        "the stuck task to be inside put",
+        Duration::from_secs(30),
+        || async { STUCK_IN_PUT.load(Ordering::SeqCst).then_some(()) },
+    )
+    .await;
+    // The stop times out (200 ms + the herder's 5 s margin) and the runner is dropped mid-put.
+    tokio::time::timeout(Duration::from_secs(30), worker.shutdown())
+        .await
+        .map_err(|_| "the worker did not shut down within 30 s".to_owned())?;
+
+    // Its consumer must have left the group: a new member gets the partition quickly, instead
+    // of waiting for a member that is stuck closing.
+    let next: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "connect-stuck")
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("session.timeout.ms", "30000")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .map_err(|e| e.to_string())?;
+    rdkafka::consumer::Consumer::subscribe(&next, &[topic]).map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let _ = next.poll(Duration::from_millis(100));
+        let assigned = rdkafka::consumer::Consumer::assignment(&next)
+            .map(|a| a.count())
+            .unwrap_or(0);
+        if assigned == 1 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(
+                "a new consumer of connect-stuck got no partition within 20 s: the abandoned \
+                 task's consumer never left the group"
+                    .to_owned(),
+            );
+        }
+        tokio::task::yield_now().await;
+    }
 }

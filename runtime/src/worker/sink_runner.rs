@@ -149,6 +149,20 @@ struct SinkIo {
     connector: String,
 }
 
+impl Drop for SinkIo {
+    /// Dropping the consumer closes it, and rdkafka's close polls until the group has taken the
+    /// partitions back: the revocation must then be carried out at once, not queued for a
+    /// runner that is gone. `run` sets this itself on a normal stop; this covers a runner
+    /// abandoned mid-batch (its stop timed out), whose close otherwise never ended and held a
+    /// thread forever (seen once: a test process hung in the runtime's shutdown).
+    fn drop(&mut self) {
+        self.consumer
+            .context()
+            .closing
+            .store(true, Ordering::Relaxed);
+    }
+}
+
 pub(crate) struct SinkRunner {
     run: TaskRun,
     task: Box<dyn SinkTask>,
