@@ -25,7 +25,8 @@
 //!    events are in Kafka;
 //! 4. ceilings: an rdkafka producer in this process with the worker's producer settings, N
 //!    records of the observed average key/value size to the same number of partitions; and a
-//!    mysql_async `BinlogStream` from the recorded position decoding rows until N rows.
+//!    mysql_async `BinlogStream` from the recorded position decoding rows until N rows (and,
+//!    for reference, the same events streamed again without decoding anything).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -984,7 +985,16 @@ fn run_worker_phase(spec: PhaseSpec<'_>, bootstrap: &str, hz: f64) -> Result<Pha
 // ---------------------------------------------------------------------------------------------
 // Binlog read ceiling
 
-async fn binlog_ceiling(opts: &Opts, file: &str, pos: u64, rows: u64) -> Result<(f64, u64)> {
+/// How far a ceiling reader goes, and whether it decodes.
+#[derive(Clone, Copy)]
+enum Read {
+    /// Until this many rows of the bench table, each row decoded by mysql_common.
+    DecodedRows(u64),
+    /// This many events, none decoded: the server's streaming and mysql_async's framing only.
+    Events(u64),
+}
+
+async fn binlog_ceiling(opts: &Opts, file: &str, pos: u64, read: Read) -> Result<(f64, u64)> {
     let mut conn = connect(opts).await?;
     bounded(
         "SET @mariadb_slave_capability",
@@ -993,7 +1003,11 @@ async fn binlog_ceiling(opts: &Opts, file: &str, pos: u64, rows: u64) -> Result<
     )
     .await?;
     let began = Instant::now();
-    let request = BinlogStreamRequest::new(54_003)
+    let server_id = match read {
+        Read::DecodedRows(_) => 54_003,
+        Read::Events(_) => 54_004,
+    };
+    let request = BinlogStreamRequest::new(server_id)
         .with_filename(file.as_bytes())
         .with_pos(pos);
     let mut stream = bounded(
@@ -1002,17 +1016,24 @@ async fn binlog_ceiling(opts: &Opts, file: &str, pos: u64, rows: u64) -> Result<
         conn.get_binlog_stream(request),
     )
     .await?;
-    let deadline = Duration::from_secs(60 + rows / 2_000);
+    let goal = match read {
+        Read::DecodedRows(n) | Read::Events(n) => n,
+    };
+    let deadline = Duration::from_secs(60 + goal / 2_000);
     let (mut seen, mut events) = (0u64, 0u64);
-    while seen < rows {
+    while seen < goal {
         let left = deadline.saturating_sub(began.elapsed());
         let event = match tokio::time::timeout(left, stream.next()).await {
-            Err(_) => bail!("binlog reader: {seen} of {rows} rows within {deadline:?}"),
-            Ok(None) => bail!("binlog reader: the server closed the stream after {seen} rows"),
+            Err(_) => bail!("binlog reader: {seen} of {goal} within {deadline:?}"),
+            Ok(None) => bail!("binlog reader: the server closed the stream after {seen} of {goal}"),
             Ok(Some(Err(e))) => bail!("binlog reader: {e}"),
             Ok(Some(Ok(e))) => e,
         };
         events += 1;
+        if let Read::Events(_) = read {
+            seen += 1;
+            continue;
+        }
         if let Ok(Some(EventData::RowsEvent(data))) = event.read_data() {
             let Some(tme) = stream.get_tme(data.table_id()) else {
                 bail!("binlog reader: a rows event without its table map");
@@ -1289,12 +1310,18 @@ async fn phases(args: &Args, setup: &Setup, conn: &mut Conn, hz: f64) -> Result<
     println!("\n[5/5] ceiling: mysql_async BinlogStream from {file}:{pos}, rows decoded with mysql_common");
     let bench_probe = CpuProbe::start(std::process::id());
     let db_probe = db_pid.map(CpuProbe::start);
-    let (binlog_s, events) = binlog_ceiling(&setup.opts, &file, pos, n).await?;
+    let (binlog_s, events) = binlog_ceiling(&setup.opts, &file, pos, Read::DecodedRows(n)).await?;
     let binlog_cpu = bench_probe.finish(hz);
     let binlog_db_cpu = db_probe.map(|p| p.finish(hz));
     println!(
         "  {n} rows ({events} binlog events) in {binlog_s:.2} s = {:.0} rows/s",
         n as f64 / binlog_s
+    );
+    // For reference: the same events streamed and not decoded at all.
+    let (stream_s, _) = binlog_ceiling(&setup.opts, &file, pos, Read::Events(events)).await?;
+    println!(
+        "  the same {events} events, not decoded, in {stream_s:.2} s = {:.0} rows/s",
+        n as f64 / stream_s
     );
     drop(kafka);
 
@@ -1331,12 +1358,20 @@ async fn phases(args: &Args, setup: &Setup, conn: &mut Conn, hz: f64) -> Result<
     println!(
         "| ceiling: binlog read + row decode (mysql_async) | {n} | {binlog_s:.2} | {binlog_rate:.0} | – |"
     );
+    println!(
+        "| for reference: the same binlog streamed, not decoded | {n} | {stream_s:.2} | {:.0} | – |",
+        rate(stream_s)
+    );
     println!();
     println!(
         "capture = {:.0}% of the produce ceiling, {:.0}% of the binlog ceiling ({:.0}% of the slower one)",
         100.0 * capture_rate / produce_rate,
         100.0 * capture_rate / binlog_rate,
         100.0 * capture_rate / slower
+    );
+    println!(
+        "capture = {:.0}% of the slower of the produce ceiling and the undecoded stream",
+        100.0 * capture_rate / produce_rate.min(rate(stream_s))
     );
     println!(
         "snapshot = {:.0}% of the produce ceiling",
