@@ -1,5 +1,6 @@
 //! Our Avro encoder checked against apache-avro: what we write decodes with the schema we
-//! register, re-encodes to the same bytes, and maps back to the same Connect value.
+//! register, re-encodes to the same bytes, and maps back to the same Connect value, through
+//! apache-avro's generic values and through its serde deserializer alike.
 
 use apache_avro::types::Value as Avro;
 use apache_avro::writer::datum::GenericDatumWriter;
@@ -33,7 +34,18 @@ fn round_trip(
         assert_eq!(again, bytes, "apache-avro re-encodes the value differently");
     }
     let connect = to_connect_value(&writer.connect, decoded.clone())?;
+    assert_eq!(
+        writer.to_connect(&bytes)?,
+        connect,
+        "the converter's decoding path and the generic one disagree"
+    );
     Ok((bytes, decoded, connect))
+}
+
+/// Whether the converter decodes values of `schema` without apache-avro's generic values.
+fn takes_the_serde_path(schema: &SchemaRef) -> Result<bool, Box<dyn std::error::Error>> {
+    let text = avro_schema_from_connect(schema)?.to_string();
+    Ok(WriterSchema::parse(&text)?.decodes_through_serde())
 }
 
 fn has_multi_entry_map(value: &Value) -> bool {
@@ -73,12 +85,17 @@ fn same_data(a: &Value, b: &Value) -> bool {
 }
 
 fn everything_schema() -> SchemaRef {
+    everything_schema_with(true)
+}
+
+/// `int_keyed_map`: with a map whose keys are not strings (an Avro array of key/value records).
+fn everything_schema_with(int_keyed_map: bool) -> SchemaRef {
     let point = SchemaBuilder::structure()
         .name("t.Point")
         .field("x", SchemaBuilder::float64())
         .field("y", SchemaBuilder::float64())
         .build_ref();
-    SchemaBuilder::structure()
+    let builder = SchemaBuilder::structure()
         .name("t.Everything")
         .field("i8", SchemaBuilder::int8())
         .field("i16", SchemaBuilder::int16())
@@ -125,14 +142,19 @@ fn everything_schema() -> SchemaRef {
                 SchemaBuilder::string().build_ref(),
                 SchemaBuilder::int64().build_ref(),
             ),
-        )
-        .field(
+        );
+    let builder = if int_keyed_map {
+        builder.field(
             "by_id",
             SchemaBuilder::map(
                 SchemaBuilder::int32().build_ref(),
                 SchemaBuilder::string().optional().build_ref(),
             ),
         )
+    } else {
+        builder
+    };
+    builder
         .field("point", point.clone())
         .field(
             "maybe_point",
@@ -195,13 +217,6 @@ fn everything_value(schema: &SchemaRef) -> Result<Value, Box<dyn std::error::Err
             // One entry: apache-avro's re-encoding of maps is unordered (see round_trip).
             Value::Map(vec![(Value::from("a"), Value::Int64(1))]),
         )
-        .with(
-            "by_id",
-            Value::Map(vec![
-                (Value::Int32(7), Value::from("seven")),
-                (Value::Int32(8), Value::Null),
-            ]),
-        )
         .with("point", point(1.0, 2.0))
         .with(
             "maybe_point",
@@ -212,6 +227,17 @@ fn everything_value(schema: &SchemaRef) -> Result<Value, Box<dyn std::error::Err
             ),
         )
         .with("points", Value::Array(vec![point(5.0, 6.0)]));
+    let st = if schema.field("by_id").is_some() {
+        st.with(
+            "by_id",
+            Value::Map(vec![
+                (Value::Int32(7), Value::from("seven")),
+                (Value::Int32(8), Value::Null),
+            ]),
+        )
+    } else {
+        st
+    };
     Ok(Value::Struct(st))
 }
 
@@ -243,6 +269,149 @@ fn every_type_round_trips_through_apache_avro() -> TestResult {
         Some(Avro::Union(1, Box::new(Avro::String("here".into()))))
     );
     assert!(matches!(get("price"), Some(Avro::Decimal(_))));
+    Ok(())
+}
+
+/// A Debezium-like change event: six-column `before`/`after` rows (one Avro record, the second
+/// a reference to the first), `op`, `ts_ms`.
+fn envelope_schema() -> SchemaRef {
+    let row = SchemaBuilder::structure()
+        .name("p.db.t.Value")
+        .field("id", SchemaBuilder::int64())
+        .field("name", SchemaBuilder::string().optional())
+        .field("qty", SchemaBuilder::int32().optional())
+        .field("price", logical::decimal(Some(10), 2).optional())
+        .field(
+            "created",
+            SchemaBuilder::int64()
+                .name(logical::DBZ_TIMESTAMP)
+                .version(1)
+                .optional(),
+        )
+        .field("note", SchemaBuilder::string().optional())
+        .optional()
+        .build_ref();
+    SchemaBuilder::structure()
+        .name("p.db.t.Envelope")
+        .field("before", row.clone())
+        .field("after", row)
+        .field("op", SchemaBuilder::string())
+        .field("ts_ms", SchemaBuilder::int64().optional())
+        .build_ref()
+}
+
+/// An event of `envelope_schema` with the row in `after` (`op` c, u, r) or `before` (d).
+fn envelope_value(envelope: &SchemaRef, op: &str) -> Result<Value, Box<dyn std::error::Error>> {
+    let row_schema = envelope
+        .field("after")
+        .map(|(_, f)| f.schema.clone())
+        .ok_or("after")?;
+    let row = Struct::new(row_schema)
+        .with("id", Value::Int64(42))
+        .with("name", "widget")
+        .with("qty", Value::Null)
+        .with(
+            "price",
+            Value::Bytes(decimal_to_bytes("-19.99", 2).ok_or("decimal")?),
+        )
+        .with("created", Value::Int64(1_700_000_000_000))
+        .with("note", "a note of some length");
+    let side = if op == "d" { "before" } else { "after" };
+    Ok(Value::Struct(
+        Struct::new(envelope.clone())
+            .with(side, Value::Struct(row))
+            .with("op", op)
+            .with("ts_ms", Value::Int64(1)),
+    ))
+}
+
+#[test]
+fn debezium_envelopes_decode_without_apache_avros_generic_values() -> TestResult {
+    let envelope = envelope_schema();
+    assert!(takes_the_serde_path(&envelope)?);
+    for op in ["c", "d"] {
+        let value = envelope_value(&envelope, op)?;
+        let (_, _, back) = round_trip(&envelope, &value)?;
+        assert!(same_data(&back, &value), "{back:?}\n!=\n{value:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn every_type_with_a_single_connect_reading_takes_the_serde_path() -> TestResult {
+    let schema = everything_schema_with(false);
+    assert!(takes_the_serde_path(&schema)?);
+    let value = everything_value(&schema)?;
+    let (_, _, back) = round_trip(&schema, &value)?;
+    assert!(same_data(&back, &value), "{back:?}\n!=\n{value:?}");
+    // A map with int keys travels as an array of key/value records, read by their names.
+    assert!(!takes_the_serde_path(&everything_schema())?);
+    Ok(())
+}
+
+#[test]
+fn general_unions_keep_the_generic_path() -> TestResult {
+    let avro = serde_json::json!({"type": "record", "name": "U", "fields": [
+        {"name": "u", "type": ["null", "int", "string"]}
+    ]});
+    let schema = super::connect_schema_from_avro(&avro)?;
+    assert!(!takes_the_serde_path(&schema)?);
+    Ok(())
+}
+
+/// Schemas no Connect writer produces (enums, fixed, null as the second branch), written by
+/// apache-avro: both decoding paths give the same Connect value.
+#[test]
+fn foreign_writers_enums_and_fixed_decode_alike_on_both_paths() -> TestResult {
+    let avro = serde_json::json!({"type": "record", "name": "F", "namespace": "x", "fields": [
+        {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["RED", "GREEN"]}},
+        {"name": "hash", "type": {"type": "fixed", "name": "Hash", "size": 4}},
+        {"name": "later", "type": ["string", "null"]},
+        {"name": "amount", "type": {"type": "fixed", "name": "Amount", "size": 3,
+            "logicalType": "decimal", "precision": 6, "scale": 2}},
+        {"name": "attrs", "type": {"type": "map", "values": ["null", "long"]}},
+        {"name": "again", "type": ["null", "Color"]}
+    ]});
+    let writer = WriterSchema::parse(&avro.to_string())?;
+    assert!(writer.decodes_through_serde());
+    let record = Avro::Record(vec![
+        ("color".into(), Avro::Enum(1, "GREEN".into())),
+        ("hash".into(), Avro::Fixed(4, vec![1, 2, 3, 4])),
+        (
+            "later".into(),
+            Avro::Union(0, Box::new(Avro::String("s".into()))),
+        ),
+        (
+            "amount".into(),
+            Avro::Decimal(apache_avro::Decimal::from(vec![0xff, 0x85, 0xee])),
+        ),
+        (
+            "attrs".into(),
+            Avro::Map(
+                [
+                    ("b".to_owned(), Avro::Union(1, Box::new(Avro::Long(2)))),
+                    ("a".to_owned(), Avro::Union(0, Box::new(Avro::Null))),
+                ]
+                .into(),
+            ),
+        ),
+        (
+            "again".into(),
+            Avro::Union(1, Box::new(Avro::Enum(0, "RED".into()))),
+        ),
+    ]);
+    let bytes = GenericDatumWriter::builder(writer.avro)
+        .build()?
+        .write_value_to_vec(record)?;
+    let generic = to_connect_value(&writer.connect, writer.decode(&bytes)?)?;
+    let direct = writer.to_connect(&bytes)?;
+    assert_eq!(direct, generic);
+    let Value::Struct(st) = direct else {
+        return Err("not a struct".into());
+    };
+    assert_eq!(st.get("color"), Some(&Value::String("GREEN".into())));
+    assert_eq!(st.get("again"), Some(&Value::String("RED".into())));
+    assert_eq!(st.get("hash"), Some(&Value::Bytes(vec![1, 2, 3, 4])));
     Ok(())
 }
 
@@ -350,6 +519,13 @@ fn truncated_bodies_fail_to_decode() -> TestResult {
     encode(&schema, &value, &mut bytes)?;
     let writer = WriterSchema::parse(&avro_schema_from_connect(&schema)?.to_string())?;
     assert!(writer.decode(&bytes[..bytes.len() / 2]).is_err());
+    assert!(writer.to_connect(&bytes[..bytes.len() / 2]).is_err());
+    let envelope = envelope_schema();
+    bytes.clear();
+    encode(&envelope, &envelope_value(&envelope, "c")?, &mut bytes)?;
+    let writer = WriterSchema::parse(&avro_schema_from_connect(&envelope)?.to_string())?;
+    assert!(writer.decodes_through_serde());
+    assert!(writer.to_connect(&bytes[..bytes.len() - 3]).is_err());
     Ok(())
 }
 
@@ -358,45 +534,8 @@ fn truncated_bodies_fail_to_decode() -> TestResult {
 #[test]
 #[ignore]
 fn encode_throughput() -> TestResult {
-    let row = SchemaBuilder::structure()
-        .name("p.db.t.Value")
-        .field("id", SchemaBuilder::int64())
-        .field("name", SchemaBuilder::string().optional())
-        .field("qty", SchemaBuilder::int32().optional())
-        .field("price", logical::decimal(Some(10), 2).optional())
-        .field(
-            "created",
-            SchemaBuilder::int64()
-                .name(logical::DBZ_TIMESTAMP)
-                .version(1)
-                .optional(),
-        )
-        .field("note", SchemaBuilder::string().optional())
-        .optional()
-        .build_ref();
-    let envelope = SchemaBuilder::structure()
-        .name("p.db.t.Envelope")
-        .field("before", row.clone())
-        .field("after", row.clone())
-        .field("op", SchemaBuilder::string())
-        .field("ts_ms", SchemaBuilder::int64().optional())
-        .build_ref();
-    let after = Struct::new(row)
-        .with("id", Value::Int64(42))
-        .with("name", "widget")
-        .with("qty", Value::Int32(7))
-        .with(
-            "price",
-            Value::Bytes(decimal_to_bytes("19.99", 2).ok_or("decimal")?),
-        )
-        .with("created", Value::Int64(1_700_000_000_000))
-        .with("note", "a note of some length");
-    let value = Value::Struct(
-        Struct::new(envelope.clone())
-            .with("after", Value::Struct(after))
-            .with("op", "c")
-            .with("ts_ms", Value::Int64(1)),
-    );
+    let envelope = envelope_schema();
+    let value = envelope_value(&envelope, "c")?;
     let n = 200_000;
     let start = std::time::Instant::now();
     let mut total = 0;

@@ -57,29 +57,9 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
             Value::Bytes(Vec::<u8>::try_from(&d).map_err(|e| format!("decimal: {e}"))?)
         }
         (Type::Bytes, Avro::Uuid(u)) => Value::Bytes(u.as_bytes().to_vec()),
-        (Type::Array, Avro::Array(items)) => {
-            let elem = schema
-                .value_schema
-                .as_ref()
-                .ok_or("array schema without element schema")?;
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                out.push(to_connect_value(elem, item)?);
-            }
-            Value::Array(out)
-        }
+        (Type::Array, Avro::Array(items)) => array(schema, items, to_connect_value)?,
         (Type::Map, Avro::Map(entries)) => {
-            let values = schema
-                .value_schema
-                .as_ref()
-                .ok_or("map schema without value schema")?;
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                out.push((Value::String(k), to_connect_value(values, v)?));
-            }
-            // Avro maps are unordered; a stable order keeps equal records equal.
-            out.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
-            Value::Map(out)
+            string_map(schema, entries.into_iter().map(Ok), to_connect_value)?
         }
         // Maps with non-string keys travel as arrays of {key, value} records.
         (Type::Map, Avro::Array(entries)) => {
@@ -111,6 +91,43 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
         (Type::Struct, Avro::Record(fields)) => record(schema, fields)?,
         (_, other) => return Err(mismatch(&other)),
     })
+}
+
+/// The Connect array of `items`, each mapped by `convert` onto the element schema.
+pub(super) fn array<T>(
+    schema: &Schema,
+    items: Vec<T>,
+    convert: fn(&SchemaRef, T) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let elem = schema
+        .value_schema
+        .as_ref()
+        .ok_or("array schema without element schema")?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(convert(elem, item)?);
+    }
+    Ok(Value::Array(out))
+}
+
+/// The Connect map of an Avro map's entries, each value mapped by `convert`, in key order:
+/// Avro maps are unordered, and a stable order keeps equal records equal.
+pub(super) fn string_map<T>(
+    schema: &Schema,
+    entries: impl ExactSizeIterator<Item = Result<(String, T), String>>,
+    convert: fn(&SchemaRef, T) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let values = schema
+        .value_schema
+        .as_ref()
+        .ok_or("map schema without value schema")?;
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (k, v) = entry?;
+        out.push((Value::String(k), convert(values, v)?));
+    }
+    out.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+    Ok(Value::Map(out))
 }
 
 fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, String> {

@@ -6,7 +6,8 @@
 //! we read theirs:
 //! - [`to_avro`] translates Connect schemas into the exact Avro schema text `AvroData` produces;
 //! - [`encode`] writes values straight from Connect data (the producer's hot path);
-//! - [`from_avro`] and [`decode`] do the reverse for records written by anyone.
+//! - [`from_avro`] and [`serde_decode`] (or [`decode`], for the Avro types that need
+//!   apache-avro's generic values) do the reverse for records written by anyone.
 
 mod decode;
 mod default_value;
@@ -15,6 +16,7 @@ mod from_avro;
 mod names;
 mod registry_client;
 mod schema_ids;
+mod serde_decode;
 mod settings;
 mod to_avro;
 mod writer_schema;
@@ -196,10 +198,8 @@ impl Converter for AvroConverter {
             }
         };
         let writer = self.registry.writer(topic, id).await?;
-        let avro = writer
-            .decode(body)
-            .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
-        let value = decode::to_connect_value(&writer.connect, avro)
+        let value = writer
+            .to_connect(body)
             .map_err(|e| deserialize(format!("schema id {id}: {e}")))?;
         Ok(SchemaAndValue::new(writer.connect.clone(), value))
     }

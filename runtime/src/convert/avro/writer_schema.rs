@@ -5,16 +5,22 @@
 //! keeps its reader, which borrows the parsed schema for as long as the process runs: parsed
 //! schemas are interned by their text, one per distinct schema ever read (registry ids are
 //! immutable, and every converter's cache already keeps its writer schemas forever).
+//!
+//! Decoding goes through [`super::serde_decode`] where the schema allows, through apache-avro's
+//! generic values ([`super::decode`]) otherwise; both give the same Connect value.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value as Avro;
 use serde_json::Value as Json;
 
+use super::decode::to_connect_value;
 use super::from_avro::connect_schema_from_avro_json;
-use crate::data::SchemaRef;
+use super::serde_decode::{self, Datum};
+use crate::data::{SchemaRef, Value};
 
 pub(crate) struct WriterSchema {
     /// For tests that re-encode what they decoded.
@@ -22,6 +28,8 @@ pub(crate) struct WriterSchema {
     pub avro: &'static apache_avro::Schema,
     reader: GenericDatumReader<'static>,
     pub connect: SchemaRef,
+    /// Whether [`serde_decode`] can read this schema's values.
+    serde: bool,
 }
 
 impl WriterSchema {
@@ -33,15 +41,39 @@ impl WriterSchema {
             .build()
             .map_err(|e| format!("unusable writer schema: {e}"))?;
         let connect = connect_schema_from_avro_json(&json)?;
+        let names =
+            ResolvedSchema::try_from(avro).map_err(|e| format!("unusable writer schema: {e}"))?;
+        let serde = serde_decode::supported(avro, &connect, names.get_names());
         Ok(WriterSchema {
             #[cfg(test)]
             avro,
             reader,
             connect,
+            serde,
         })
     }
 
-    /// Decodes an Avro body (without the wire-format header) written with this schema.
+    /// The Connect value of an Avro body (without the wire-format header) written with this
+    /// schema.
+    pub(crate) fn to_connect(&self, body: &[u8]) -> Result<Value, String> {
+        if !self.serde {
+            return to_connect_value(&self.connect, self.decode(body)?);
+        }
+        let datum: Datum = self
+            .reader
+            .read_deser(&mut &body[..])
+            .map_err(|e| format!("Avro data does not match its writer schema: {e}"))?;
+        serde_decode::to_connect(&self.connect, datum)
+    }
+
+    /// Whether values take the [`serde_decode`] path, for tests that mean to cover both.
+    #[cfg(test)]
+    pub(crate) fn decodes_through_serde(&self) -> bool {
+        self.serde
+    }
+
+    /// apache-avro's generic value of an Avro body (without the wire-format header) written
+    /// with this schema.
     pub(crate) fn decode(&self, mut body: &[u8]) -> Result<Avro, String> {
         self.reader
             .read_value(&mut body)
