@@ -359,6 +359,26 @@ fn general_unions_keep_the_generic_path() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn records_apache_avro_reads_as_rust_tuples_keep_the_generic_path() -> TestResult {
+    let avro = serde_json::json!({"type": "record", "name": "T", "fields": [
+        {"name": "a", "type": "int"}, {"name": "b", "type": "string"}
+    ], "org.apache.avro.rust.tuple": true});
+    let writer = WriterSchema::parse(&avro.to_string())?;
+    assert!(!writer.decodes_through_serde());
+    let bytes = GenericDatumWriter::builder(writer.avro)
+        .build()?
+        .write_value_to_vec(Avro::Record(vec![
+            ("a".into(), Avro::Int(1)),
+            ("b".into(), Avro::String("x".into())),
+        ]))?;
+    let Value::Struct(st) = writer.to_connect(&bytes)? else {
+        return Err("not a struct".into());
+    };
+    assert_eq!(st.values, [Value::Int32(1), Value::String("x".into())]);
+    Ok(())
+}
+
 /// Schemas no Connect writer produces (enums, fixed, null as the second branch), written by
 /// apache-avro: both decoding paths give the same Connect value.
 #[test]

@@ -88,6 +88,11 @@ fn supported_at(avro: &Avro, connect: &Schema, names: &HashMap<Name, &Avro>, dep
         }
         Avro::Record(record) => {
             connect.ty == Type::Struct
+                // apache-avro reads records marked as Rust tuples or unions as something else.
+                && !record
+                    .attributes
+                    .keys()
+                    .any(|k| k.starts_with("org.apache.avro.rust."))
                 && record.fields.len() == connect.fields.len()
                 && record.fields.iter().zip(&connect.fields).all(|(a, c)| {
                     a.name == c.name && supported_at(&a.schema, &c.schema, names, next)
