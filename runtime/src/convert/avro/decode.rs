@@ -19,11 +19,7 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
         other => other,
     };
     if matches!(value, Avro::Null) {
-        return if schema.optional {
-            Ok(Value::Null)
-        } else {
-            Err(format!("null for a required {} schema", schema.ty))
-        };
+        return null(schema);
     }
     let mismatch = |v: &Avro| {
         format!(
@@ -91,6 +87,15 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
         (Type::Struct, Avro::Record(fields)) => record(schema, fields)?,
         (_, other) => return Err(mismatch(&other)),
     })
+}
+
+/// A null read for `schema`: Connect's null where the schema is optional.
+pub(super) fn null(schema: &Schema) -> Result<Value, String> {
+    if schema.optional {
+        Ok(Value::Null)
+    } else {
+        Err(format!("null for a required {} schema", schema.ty))
+    }
 }
 
 /// The Connect array of `items`, each mapped by `convert` onto the element schema.

@@ -9,7 +9,8 @@
 //! writer order, which is the Connect schema's order (the Connect schema is derived from the
 //! same writer schema), so mapping onto Connect moves each string and byte buffer once.
 //! [`supported`] decides once per writer schema; the rest (general unions, maps with
-//! non-string keys, UUID and duration types) keeps the generic path.
+//! non-string keys, UUID, duration and big-decimal types, records apache-avro reads as Rust
+//! tuples) keeps the generic path.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,7 +18,7 @@ use std::fmt;
 use apache_avro::schema::{Name, Schema as Avro};
 use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess};
 
-use super::decode::{array, string_map};
+use super::decode::{array, null, string_map};
 use super::to_avro::is_union_struct;
 use crate::data::{Schema, SchemaRef, Struct, Type, Value};
 
@@ -252,11 +253,7 @@ impl<'de> Deserialize<'de> for Symbol {
 /// `schema`.
 pub(crate) fn to_connect(schema: &SchemaRef, datum: Datum) -> Result<Value, String> {
     if matches!(datum, Datum::Null) {
-        return if schema.optional {
-            Ok(Value::Null)
-        } else {
-            Err(format!("null for a required {} schema", schema.ty))
-        };
+        return null(schema);
     }
     Ok(match (schema.ty, datum) {
         (Type::Boolean, Datum::Boolean(b)) => Value::Boolean(b),
