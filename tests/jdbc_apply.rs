@@ -2,7 +2,8 @@
 //! (mock cluster): Debezium change events (Avro through the registry) mirror their source
 //! table — inserts, updates, deletes, tombstones, key changes, composite keys, snapshot reads,
 //! a new column — and every type of the MySQL source lands with its value; JSON records with
-//! hostile identifiers are written under their exact names and inject nothing.
+//! hostile identifiers are written under their exact names and inject nothing. PostgreSQL
+//! takes upserts of new keys by a COPY straight into the table, and merges the rest.
 
 #[path = "support/jdbc.rs"]
 mod jdbc_support;
@@ -10,7 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use jdbc_support::{sink_config, Feed, Kind, Table, TestDb};
+use jdbc_support::{account, accounts_sink, sink_config, Feed, Kind, Table, TestDb};
 use support::{kafka, start_plain_worker, Http};
 use tributary_runtime::data::{logical, SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::Op;
@@ -759,4 +760,82 @@ async fn hostile_identifiers_and_json_records_in_mariadb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_identifiers_and_json_records_in_postgres() {
     hostile_identifiers_and_json_records(Kind::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL: upserts of new keys by COPY straight into the table.
+
+/// Every statement that inserted into `accounts`, as the sink sent it, in order.
+async fn applied_statements(db: &mut TestDb) -> Vec<String> {
+    db.rows("SELECT query FROM applied ORDER BY n")
+        .await
+        .into_iter()
+        .map(|r| r.into_iter().next().flatten().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_copies_new_keys_straight_into_the_table_and_merges_batches_with_existing_keys() {
+    let kafka = kafka();
+    let bootstrap = kafka.bootstrap_servers();
+    kafka.create_topic("accounts", 1, 1).expect("topic");
+    let mut db = TestDb::new(Kind::Postgres, "direct").await;
+    db.exec(
+        "CREATE TABLE accounts (id BIGINT PRIMARY KEY, name TEXT NOT NULL, balance INT NOT NULL); \
+         CREATE TABLE applied (n SERIAL, query TEXT); \
+         CREATE FUNCTION log_applied() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN INSERT INTO applied (query) VALUES (current_query()); RETURN NULL; END $$; \
+         CREATE TRIGGER log_applied AFTER INSERT ON accounts \
+         FOR EACH STATEMENT EXECUTE FUNCTION log_applied()",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = accounts_sink("direct", &db.url, &[]);
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
+    let feed = Feed::json(&bootstrap, true);
+    let none = SchemaAndValue::null();
+    let rows = |ids: std::ops::RangeInclusive<i64>, balance: i32| -> Vec<_> {
+        ids.map(|id| (None, none.clone(), account(id, &format!("n{id}"), balance)))
+            .collect()
+    };
+
+    feed.send_all("accounts", &rows(1..=300, 1)).await;
+    let totals = "SELECT COUNT(*), SUM(balance) FROM accounts";
+    db.wait_rows("300 new accounts", totals, &[&[s("300"), s("300")]], WAIT)
+        .await;
+    let first = applied_statements(&mut db).await;
+    assert!(!first.is_empty());
+    assert!(
+        first.iter().all(|q| q.starts_with("COPY ")),
+        "new keys only: every batch copied straight into the table: {first:?}"
+    );
+
+    // Existing keys 1-100 updated, new keys 301-400 inserted, in the same batches.
+    let mut mixed = rows(1..=100, 5);
+    mixed.extend(rows(301..=400, 2));
+    feed.send_all("accounts", &mixed).await;
+    db.wait_rows(
+        "100 updated and 100 more accounts",
+        totals,
+        &[&[s("400"), s("900")]],
+        WAIT,
+    )
+    .await;
+    let later = applied_statements(&mut db).await.split_off(first.len());
+    assert!(
+        later.iter().any(|q| q.contains("ON CONFLICT")),
+        "the batch that met existing keys was merged: {later:?}"
+    );
+    assert_eq!(
+        db.rows("SELECT balance, COUNT(*) FROM accounts GROUP BY balance ORDER BY balance")
+            .await,
+        vec![
+            vec![Some("1".to_owned()), Some("200".to_owned())],
+            vec![Some("2".to_owned()), Some("100".to_owned())],
+            vec![Some("5".to_owned()), Some("100".to_owned())],
+        ],
+        "every update and every insert applied once, nothing left of a refused COPY"
+    );
+    worker.shutdown().await;
+    db.drop().await;
 }

@@ -12,41 +12,18 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use jdbc_support::{sink_config, Feed, Kind, TestDb};
+use jdbc_support::{account, accounts_sink, Feed, Kind, TestDb};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::ClientConfig;
 use support::{kafka, start_plain_worker, wait_for, Http};
-use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use tributary_runtime::data::{SchemaBuilder, Value};
 use tributary_runtime::record::SchemaAndValue;
 
 const WAIT: Duration = Duration::from_secs(30);
-const JSON: &str = "org.apache.kafka.connect.json.JsonConverter";
 
 fn s(v: &str) -> Option<&str> {
     Some(v)
-}
-
-fn account_schema() -> SchemaRef {
-    SchemaBuilder::structure()
-        .name("accounts")
-        .field("id", SchemaBuilder::int64().build_ref())
-        .field("name", SchemaBuilder::string().build_ref())
-        .field("balance", SchemaBuilder::int32().build_ref())
-        .build_ref()
-}
-
-fn account(id: i64, name: &str, balance: i32) -> SchemaAndValue {
-    let schema = account_schema();
-    SchemaAndValue::new(
-        schema.clone(),
-        Value::Struct(
-            Struct::new(schema)
-                .with("id", id)
-                .with("name", name)
-                .with("balance", balance),
-        ),
-    )
 }
 
 /// (offset, headers) of every record of a topic, read until `expected` came or 20 s passed.
@@ -99,16 +76,10 @@ async fn poison_records_go_to_the_dead_letter_topic_with_headers_and_the_rest_ar
     )
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let sink = sink_config(
-        "accounts",
+    let sink = accounts_sink(
         "accounts",
         &db.url,
         &[
-            ("key.converter", JSON),
-            ("value.converter", JSON),
-            ("insert.mode", "upsert"),
-            ("pk.mode", "record_value"),
-            ("pk.fields", "id"),
             ("errors.tolerance", "all"),
             ("errors.deadletterqueue.topic.name", "dlq"),
             ("errors.deadletterqueue.context.headers.enable", "true"),
@@ -229,18 +200,7 @@ async fn with_errors_tolerance_none_a_poison_record_fails_the_task_with_the_reas
     db.exec("CREATE TABLE accounts (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, balance INT NOT NULL)")
         .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let sink = sink_config(
-        "strict",
-        "accounts",
-        &db.url,
-        &[
-            ("key.converter", JSON),
-            ("value.converter", JSON),
-            ("insert.mode", "upsert"),
-            ("pk.mode", "record_value"),
-            ("pk.fields", "id"),
-        ],
-    );
+    let sink = accounts_sink("strict", &db.url, &[]);
     let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
     let feed = Feed::json(&bootstrap, true);
     let none = SchemaAndValue::null();
@@ -304,16 +264,10 @@ async fn a_database_outage_is_waited_out_and_nothing_is_lost() {
     let bootstrap = kafka.bootstrap_servers();
     kafka.create_topic("accounts", 1, 1).expect("topic");
     let dir = tempfile::tempdir().expect("tempdir");
-    let sink = sink_config(
+    let sink = accounts_sink(
         "outage",
-        "accounts",
         &db.url,
         &[
-            ("key.converter", JSON),
-            ("value.converter", JSON),
-            ("insert.mode", "upsert"),
-            ("pk.mode", "record_value"),
-            ("pk.fields", "id"),
             ("auto.create", "true"),
             ("max.retries", "2"),
             ("retry.backoff.ms", "200"),

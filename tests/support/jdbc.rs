@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::convert::{self, Converter, Side};
-use tributary_runtime::data::{SchemaRef, Struct, Value};
+use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{EventTime, Op, TableSchemas};
 use tributary_runtime::record::SchemaAndValue;
 use tributary_runtime::schemas;
@@ -489,4 +489,38 @@ pub fn sink_config(name: &str, topics: &str, url: &str, extra: &[(&str, &str)]) 
         c.insert((*k).to_owned(), (*v).to_owned());
     }
     c
+}
+
+/// A sink of the JSON tests' `accounts` topic: plain rows (JSON with schemas) upserted by
+/// their `id` field, plus `extra`.
+pub fn accounts_sink(name: &str, url: &str, extra: &[(&str, &str)]) -> ConfigMap {
+    let json = "org.apache.kafka.connect.json.JsonConverter";
+    let mut pairs = vec![
+        ("key.converter", json),
+        ("value.converter", json),
+        ("insert.mode", "upsert"),
+        ("pk.mode", "record_value"),
+        ("pk.fields", "id"),
+    ];
+    pairs.extend_from_slice(extra);
+    sink_config(name, "accounts", url, &pairs)
+}
+
+/// A plain (not Debezium) row of the `accounts` table the JSON tests write.
+pub fn account(id: i64, name: &str, balance: i32) -> SchemaAndValue {
+    let schema = SchemaBuilder::structure()
+        .name("accounts")
+        .field("id", SchemaBuilder::int64().build_ref())
+        .field("name", SchemaBuilder::string().build_ref())
+        .field("balance", SchemaBuilder::int32().build_ref())
+        .build_ref();
+    SchemaAndValue::new(
+        schema.clone(),
+        Value::Struct(
+            Struct::new(schema)
+                .with("id", id)
+                .with("name", name)
+                .with("balance", balance),
+        ),
+    )
 }

@@ -2,6 +2,7 @@
 //! exactly-once offsets. Each client turns its driver's errors into a [`DbError`] whose kind
 //! decides what the sink does next (retry, isolate the bad record, or fail).
 
+mod direct_copy;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlserver;

@@ -1,5 +1,6 @@
 //! PostgreSQL through `tokio-postgres`: COPY into per-shape temporary staging tables, then one
-//! prepared set-based statement per shape (see `dialect/postgres.rs`).
+//! prepared set-based statement per shape (see `dialect/postgres.rs`); writes first try a COPY
+//! straight into the table (see `direct_copy.rs`).
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -12,6 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, Statement};
 use tracing::debug;
 
+use super::direct_copy::DirectCopy;
 use super::{default_user, Database, DbError, Purpose};
 use crate::jdbc::cell::Cell;
 use crate::jdbc::dialect::{postgres, Dialect, InsertMode};
@@ -28,7 +30,13 @@ struct Stage {
     copy: Statement,
     /// The merge per insert mode, or the delete.
     apply: HashMap<Option<InsertMode>, Statement>,
+    /// For writes: COPY into the target table, and whether to try it.
+    direct: Option<(Statement, DirectCopy)>,
 }
+
+/// Undoes a direct COPY that met an existing key, keeping the batch's transaction.
+const DIRECT_SAVEPOINT: &str = "SAVEPOINT tributary_direct";
+const DIRECT_ROLLBACK: &str = "ROLLBACK TO SAVEPOINT tributary_direct";
 
 pub struct PgDb {
     client: Client,
@@ -112,6 +120,53 @@ impl PgDb {
         Ok(())
     }
 
+    /// Inserts or upserts `rows` by a COPY straight into the table when the policy says it is
+    /// worth trying; `Ok(false)` when it did not (the rows are to be merged through the stage):
+    /// not tried, or a row that the table refused (an existing key, for an upsert), undone.
+    async fn copy_into_table(
+        &mut self,
+        shape: &RowShape,
+        rows: &[&[Cell]],
+        columns: &[usize],
+    ) -> Result<bool, DbError> {
+        let key = (shape as *const RowShape as usize, Purpose::Write);
+        let Some((statement, policy)) = self.stages.get_mut(&key).and_then(|s| s.direct.as_mut())
+        else {
+            return Ok(false);
+        };
+        if !policy.attempt() {
+            return Ok(false);
+        }
+        let statement = statement.clone();
+        self.client
+            .batch_execute(DIRECT_SAVEPOINT)
+            .await
+            .map_err(classify)?;
+        let outcome = self.copy(&statement, rows, columns).await;
+        let direct = self.stages.get_mut(&key).and_then(|s| s.direct.as_mut());
+        match outcome {
+            Ok(()) => {
+                if let Some((_, policy)) = direct {
+                    policy.succeeded();
+                }
+                debug!(table = %shape.table, rows = rows.len(), "copied rows into the table");
+                Ok(true)
+            }
+            Err(e @ DbError::Transient(_)) => Err(e),
+            Err(e) => {
+                if let Some((_, policy)) = direct {
+                    policy.failed();
+                }
+                debug!(table = %shape.table, reason = %e, "direct COPY refused; merging instead");
+                self.client
+                    .batch_execute(DIRECT_ROLLBACK)
+                    .await
+                    .map_err(classify)?;
+                Ok(false)
+            }
+        }
+    }
+
     fn stage(&self, shape: &RowShape, purpose: Purpose) -> Result<&Stage, DbError> {
         self.stages
             .get(&(shape as *const RowShape as usize, purpose))
@@ -171,8 +226,11 @@ impl Database for PgDb {
         let copy = prepare(postgres::copy_into_stage(&name, staged.shape())).await?;
         let clear = prepare(format!("DELETE FROM pg_temp.{}", D.quote(&name))).await?;
         let mut apply = HashMap::new();
+        let mut direct = None;
         match purpose {
             Purpose::Write => {
+                let copy = prepare(postgres::copy_into_table(staged.shape())).await?;
+                direct = Some((copy, DirectCopy::default()));
                 for mode in [InsertMode::Insert, InsertMode::Upsert, InsertMode::Update] {
                     if mode != InsertMode::Insert && staged.pk.is_empty() {
                         continue;
@@ -195,6 +253,7 @@ impl Database for PgDb {
                 clear,
                 copy,
                 apply,
+                direct,
             },
         );
         Ok(())
@@ -207,13 +266,25 @@ impl Database for PgDb {
         mode: InsertMode,
         _batch_size: usize,
     ) -> Result<(), DbError> {
-        let stage = self.stage(shape, Purpose::Write)?;
-        let merge = stage.apply.get(&Some(mode)).ok_or_else(|| {
-            DbError::Fatal(format!("{mode:?} needs a primary key on {}", shape.table))
-        })?;
         let all: Vec<usize> = (0..shape.columns.len()).collect();
+        let merge = self
+            .stage(shape, Purpose::Write)?
+            .apply
+            .get(&Some(mode))
+            .cloned()
+            .ok_or_else(|| {
+                DbError::Fatal(format!("{mode:?} needs a primary key on {}", shape.table))
+            })?;
+        // An update never inserts; a single row (isolating a bad record) gains nothing.
+        if mode != InsertMode::Update
+            && !self.row_by_row
+            && self.copy_into_table(shape, rows, &all).await?
+        {
+            return Ok(());
+        }
+        let stage = self.stage(shape, Purpose::Write)?;
         self.copy(&stage.copy, rows, &all).await?;
-        self.client.execute(merge, &[]).await.map_err(classify)?;
+        self.client.execute(&merge, &[]).await.map_err(classify)?;
         if self.row_by_row {
             self.client
                 .execute(&stage.clear, &[])

@@ -1,6 +1,7 @@
 //! PostgreSQL: rows are streamed with `COPY … FROM STDIN` (text format) into a temporary
 //! staging table shaped like the target, then moved by one set-based statement
-//! (`INSERT … SELECT … ON CONFLICT DO UPDATE`, `UPDATE … FROM`, `DELETE … USING`).
+//! (`INSERT … SELECT … ON CONFLICT DO UPDATE`, `UPDATE … FROM`, `DELETE … USING`). Inserts and
+//! upserts first try a COPY straight into the target (`db/direct_copy.rs` says when).
 //!
 //! COPY is several times faster than multi-row INSERT here (see the project README), and its
 //! text format lets PostgreSQL parse every value with the column's own input function, so a
@@ -58,12 +59,18 @@ pub fn create_stage(stage: &str, shape: Shape<'_>) -> String {
 }
 
 pub fn copy_into_stage(stage: &str, shape: Shape<'_>) -> String {
+    copy_from_stdin(&format!("pg_temp.{}", D.quote(stage)), shape)
+}
+
+/// COPY straight into the target: an upsert of keys the table does not hold yet (see
+/// `db/direct_copy.rs`).
+pub fn copy_into_table(shape: Shape<'_>) -> String {
+    copy_from_stdin(&D.table(shape.table), shape)
+}
+
+fn copy_from_stdin(into: &str, shape: Shape<'_>) -> String {
     let columns: Vec<String> = shape.columns.iter().map(|c| D.quote(&c.name)).collect();
-    format!(
-        "COPY pg_temp.{} ({}) FROM STDIN",
-        D.quote(stage),
-        columns.join(", ")
-    )
+    format!("COPY {into} ({}) FROM STDIN", columns.join(", "))
 }
 
 /// Moves the staged rows into the target according to `mode`.

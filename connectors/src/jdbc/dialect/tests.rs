@@ -234,6 +234,10 @@ fn postgres_stages_copies_and_merges() {
         "COPY pg_temp.\"st\" (\"id\", \"name\", \"balance\") FROM STDIN"
     );
     assert_eq!(
+        postgres::copy_into_table(shape),
+        "COPY \"shop\".\"customers\" (\"id\", \"name\", \"balance\") FROM STDIN"
+    );
+    assert_eq!(
         postgres::merge("st", shape, InsertMode::Upsert),
         "INSERT INTO \"shop\".\"customers\" (\"id\", \"name\", \"balance\") SELECT \"id\", \"name\", \"balance\" FROM pg_temp.\"st\" \
          ON CONFLICT (\"id\") DO UPDATE SET \"name\" = EXCLUDED.\"name\", \"balance\" = EXCLUDED.\"balance\""
