@@ -10,6 +10,7 @@
 //! cargo bench --bench e2e                         # the full workload, tansu broker
 //! cargo bench --bench e2e -- --inserts 20000 --updates 20000 --deletes 20000 --latency-seconds 5
 //! cargo bench --bench e2e -- --broker mock        # librdkafka's mock cluster in this process
+//! cargo bench --bench e2e -- --target-binlog off  # the target without a binary log
 //! ```
 //!
 //! Starts two private MariaDB servers (`scripts/mariadb.sh`), a tansu broker
@@ -46,6 +47,9 @@ struct Args {
     latency_seconds: u64,
     rate: u64,
     storage: Storage,
+    /// Whether the target server keeps a binary log, as the source must (default: it does,
+    /// like every server of `scripts/mariadb.sh`).
+    target_binlog: bool,
 }
 
 fn args() -> Result<Args> {
@@ -57,6 +61,7 @@ fn args() -> Result<Args> {
         latency_seconds: 20,
         rate: 5000,
         storage: Storage::Memory,
+        target_binlog: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -73,6 +78,13 @@ fn args() -> Result<Args> {
                     Some("tansu") => Storage::Memory,
                     Some("mock") => Storage::Mock,
                     other => bail!("--broker tansu|mock, not {other:?}"),
+                }
+            }
+            "--target-binlog" => {
+                a.target_binlog = match it.next().as_deref() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    other => bail!("--target-binlog on|off, not {other:?}"),
                 }
             }
             other => bail!("unknown argument {other}"),
@@ -134,7 +146,11 @@ async fn bench(a: Args) -> Result<()> {
         state.display()
     );
     let source_db = MariaDb::start(&state, "source");
-    let target_db = MariaDb::start(&state, "target");
+    let target_db = if a.target_binlog {
+        MariaDb::start(&state, "target")
+    } else {
+        MariaDb::start_with(&state, "target", &["--skip-log-bin"])
+    };
     let mut src = mysql_async::Conn::from_url(source_db.url().as_str()).await?;
     let mut dst = mysql_async::Conn::from_url(target_db.url().as_str()).await?;
     for sql in [
@@ -316,11 +332,12 @@ async fn bench(a: Args) -> Result<()> {
 
     println!();
     println!(
-        "end to end: MariaDB → tributary (mysql source) → {} → tributary (jdbc sink) → MariaDB; {} cores; {}-row statements",
+        "end to end: MariaDB → tributary (mysql source) → {} → tributary (jdbc sink) → MariaDB (binary log {}); {} cores; {}-row statements",
         match a.storage {
             Storage::Mock => "librdkafka mock cluster",
             _ => "tansu 0.6.0 (memory)",
         },
+        if a.target_binlog { "on" } else { "off" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         a.batch
     );
