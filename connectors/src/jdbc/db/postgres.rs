@@ -14,7 +14,7 @@ use tokio_postgres::{Client, NoTls, Statement};
 use tracing::debug;
 
 use super::direct_copy::DirectCopy;
-use super::{default_user, Database, DbError, Purpose};
+use super::{default_user, rollback_to_savepoint, savepoint, Database, DbError, Purpose};
 use crate::jdbc::cell::Cell;
 use crate::jdbc::dialect::{postgres, Dialect, InsertMode};
 use crate::jdbc::ident::TableId;
@@ -33,10 +33,6 @@ struct Stage {
     /// For writes: COPY into the target table, and whether to try it.
     direct: Option<(Statement, DirectCopy)>,
 }
-
-/// Undoes a direct COPY that met an existing key, keeping the batch's transaction.
-const DIRECT_SAVEPOINT: &str = "SAVEPOINT tributary_direct";
-const DIRECT_ROLLBACK: &str = "ROLLBACK TO SAVEPOINT tributary_direct";
 
 pub struct PgDb {
     client: Client,
@@ -138,8 +134,10 @@ impl PgDb {
             return Ok(false);
         }
         let statement = statement.clone();
+        // The writer's savepoint (never in use here: the direct COPY is not tried row by row)
+        // undoes a refused COPY and keeps the batch's transaction.
         self.client
-            .batch_execute(DIRECT_SAVEPOINT)
+            .batch_execute(savepoint(D))
             .await
             .map_err(classify)?;
         let outcome = self.copy(&statement, rows, columns).await;
@@ -159,7 +157,7 @@ impl PgDb {
                 }
                 debug!(table = %shape.table, reason = %e, "direct COPY refused; merging instead");
                 self.client
-                    .batch_execute(DIRECT_ROLLBACK)
+                    .batch_execute(rollback_to_savepoint(D))
                     .await
                     .map_err(classify)?;
                 Ok(false)
