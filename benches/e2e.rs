@@ -2,15 +2,17 @@
 //! worker → MariaDB, every part a separate process on this machine, with the shape of a
 //! classic published workload: into one table, 146,570 inserts, then 140,000 updates, then
 //! 140,000 deletes (1,000-row statements). Each phase is timed from its first statement until
-//! the target shows its last change. Then a steady 5,000 rows/s for `--latency-seconds`, with
-//! the latency from each statement's commit at the source until the target's row count covers
-//! it. In the same run, the target's own ceiling for the same statements from a plain client.
+//! the target shows its last change (the rows of the last statement, by primary key, then the
+//! whole table, checked once). Then a steady 5,000 rows/s for `--latency-seconds`, with the
+//! latency from each statement's commit at the source until its rows are all at the target.
+//! In the same run, the target's own ceiling for the same statements from a plain client.
 //!
 //! ```sh
 //! cargo bench --bench e2e                         # the full workload, tansu broker
 //! cargo bench --bench e2e -- --inserts 20000 --updates 20000 --deletes 20000 --latency-seconds 5
 //! cargo bench --bench e2e -- --broker mock        # librdkafka's mock cluster in this process
 //! cargo bench --bench e2e -- --target-binlog off  # the target without a binary log
+//! TRIBUTARY_BENCH_WORKER_LOG=info,tributary_runtime::worker=debug cargo bench --bench e2e -- --keep-state
 //! ```
 //!
 //! Starts two private MariaDB servers (`scripts/mariadb.sh`), a tansu broker
@@ -50,6 +52,11 @@ struct Args {
     /// Whether the target server keeps a binary log, as the source must (default: it does,
     /// like every server of `scripts/mariadb.sh`).
     target_binlog: bool,
+    /// The sink's `tasks.max` and its `batch.size` (= `max.poll.records`).
+    sink_tasks: u64,
+    sink_batch: u64,
+    /// Keep the state folder (the workers' logs among it) after a successful run.
+    keep_state: bool,
 }
 
 fn args() -> Result<Args> {
@@ -62,6 +69,9 @@ fn args() -> Result<Args> {
         rate: 5000,
         storage: Storage::Memory,
         target_binlog: true,
+        keep_state: false,
+        sink_tasks: 1,
+        sink_batch: 1000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -87,6 +97,9 @@ fn args() -> Result<Args> {
                     other => bail!("--target-binlog on|off, not {other:?}"),
                 }
             }
+            "--keep-state" => a.keep_state = true,
+            "--sink-tasks" => a.sink_tasks = cli::number(&mut it, "--sink-tasks")?.max(1),
+            "--sink-batch" => a.sink_batch = cli::number(&mut it, "--sink-batch")?.max(1),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -100,22 +113,65 @@ async fn count(conn: &mut mysql_async::Conn, sql: &str) -> Result<u64> {
     Ok(conn.query_first::<u64, _>(sql).await?.unwrap_or(0))
 }
 
-/// Polls `sql` on the target until it answers `want`; the time it first did.
-async fn until(
-    conn: &mut mysql_async::Conn,
-    sql: &str,
-    want: u64,
-    limit: Duration,
-) -> Result<Instant> {
+/// What shows that a phase has reached the target: a cheap check (the rows of the phase's
+/// last statement, a primary-key range of `batch` rows) and the whole-table check that
+/// proves it. The observer must not load the server it watches: a `COUNT(*)` of the full
+/// 146,570-row table takes ~26 ms of the target's CPU, so polling it every 20 ms could keep
+/// up to half a core of a 2-core machine busy counting; the range check takes ~0.5 ms.
+struct Check {
+    last: String,
+    last_want: u64,
+    whole: String,
+    whole_want: u64,
+}
+
+impl Check {
+    /// Counts the rows that meet `filter` (when given) among the last statement's ids
+    /// `from..to`, and in the whole table.
+    fn new(
+        table: &str,
+        (from, to): (u64, u64),
+        filter: Option<&str>,
+        last_want: u64,
+        whole_want: u64,
+    ) -> Check {
+        let and = filter.map(|f| format!(" AND {f}")).unwrap_or_default();
+        let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
+        Check {
+            last: format!("SELECT COUNT(*) FROM {table} WHERE id >= {from} AND id < {to}{and}"),
+            last_want,
+            whole: format!("SELECT COUNT(*) FROM {table}{filter}"),
+            whole_want,
+        }
+    }
+}
+
+/// The ids `from..to` of the last `batch`-row statement over ids `0..rows`.
+fn last_statement(rows: u64, batch: u64) -> (u64, u64) {
+    (rows.saturating_sub(1) / batch * batch, rows)
+}
+
+/// Polls the target until `check` holds; the time it was seen to hold (after the whole-table
+/// check returned: a few milliseconds late rather than early).
+async fn until(conn: &mut mysql_async::Conn, check: &Check, limit: Duration) -> Result<Instant> {
     let deadline = Instant::now() + limit;
     loop {
         // The table appears with the first batch (auto.create).
-        let got = count(conn, sql).await.unwrap_or(0);
-        if got == want {
-            return Ok(Instant::now());
+        let last = count(conn, &check.last).await.unwrap_or(0);
+        if last == check.last_want {
+            let whole = count(conn, &check.whole).await.unwrap_or(0);
+            if whole == check.whole_want {
+                return Ok(Instant::now());
+            }
         }
         if Instant::now() > deadline {
-            bail!("waited {limit:?} for `{sql}` to be {want} on the target (last {got})");
+            bail!(
+                "waited {limit:?} for `{}` to be {} and `{}` to be {} on the target (last {last})",
+                check.last,
+                check.last_want,
+                check.whole,
+                check.whole_want
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -157,6 +213,7 @@ async fn bench(a: Args) -> Result<()> {
         "CREATE DATABASE bench".to_owned(),
         format!("CREATE TABLE bench.orders {TABLE}"),
         format!("CREATE TABLE bench.steady {TABLE}"),
+        format!("CREATE TABLE bench.warmup {TABLE}"),
     ] {
         src.query_drop(&sql).await?;
     }
@@ -165,7 +222,7 @@ async fn bench(a: Args) -> Result<()> {
         .await?;
 
     let broker = Broker::start(&state, "broker", a.storage);
-    let topics: Vec<String> = ["orders", "steady"]
+    let topics: Vec<String> = ["orders", "steady", "warmup"]
         .iter()
         .map(|t| format!("bench.bench.{t}"))
         .collect();
@@ -215,8 +272,12 @@ async fn bench(a: Args) -> Result<()> {
             ("delete.enabled", "true".into()),
             ("auto.create", "true".into()),
             ("table.name.format", "${source.table}".into()),
-            ("batch.size", "1000".into()),
-            ("consumer.override.max.poll.records", "1000".into()),
+            ("tasks.max", a.sink_tasks.to_string()),
+            ("batch.size", a.sink_batch.to_string()),
+            (
+                "consumer.override.max.poll.records",
+                a.sink_batch.to_string(),
+            ),
             // tansu holds a fetch for the whole fetch.wait.max.ms (500 ms by default) even when
             // it has data, where Kafka answers at once: the latency phase would measure that.
             ("consumer.override.fetch.wait.max.ms", "20".into()),
@@ -225,37 +286,57 @@ async fn bench(a: Args) -> Result<()> {
     .await;
     sink.wait_running(&["sink"]).await;
 
+    // RUNNING is not flowing: the sink's consumer still has to join its group and be given
+    // its partitions (about a second against tansu). One row through the whole pipeline, so
+    // that the first phase times the replication, not the start-up.
+    eprintln!("warm-up: one row through the pipeline …");
+    src.query_drop(format!(
+        "INSERT INTO bench.warmup {COLUMNS} VALUES {}",
+        values(0, 1, "new")
+    ))
+    .await?;
+    let warmup = Check::new("bench.warmup", (0, 1), None, 1, 1);
+    until(&mut dst, &warmup, Duration::from_secs(120)).await?;
+
     // The pipeline, phase by phase.
     let limit = Duration::from_secs(600);
     let mut phases = Vec::new();
-    let plan: [(&str, Vec<String>, u64, String, u64); 3] = [
+    let (ins, upd, del) = (
+        last_statement(a.inserts, a.batch),
+        last_statement(a.updates, a.batch),
+        last_statement(a.deletes, a.batch),
+    );
+    let plan: [(&str, Vec<String>, u64, Check); 3] = [
         (
             "insert",
             inserts("bench.orders", a.inserts, a.batch, false),
             a.inserts,
-            "SELECT COUNT(*) FROM bench.orders".into(),
-            a.inserts,
+            Check::new("bench.orders", ins, None, ins.1 - ins.0, a.inserts),
         ),
         (
             "update",
             updates("bench.orders", a.updates, a.batch),
             a.updates,
-            "SELECT COUNT(*) FROM bench.orders WHERE status = 'updated'".into(),
-            a.updates,
+            Check::new(
+                "bench.orders",
+                upd,
+                Some("status = 'updated'"),
+                upd.1 - upd.0,
+                a.updates,
+            ),
         ),
         (
             "delete",
             deletes("bench.orders", a.deletes, a.batch),
             a.deletes,
-            "SELECT COUNT(*) FROM bench.orders".into(),
-            a.inserts - a.deletes,
+            Check::new("bench.orders", del, None, 0, a.inserts - a.deletes),
         ),
     ];
-    for (name, statements, rows, check, want) in plan {
+    for (name, statements, rows, check) in plan {
         eprintln!("{name}: {rows} rows …");
         let started = Instant::now();
         let statements_s = run_all(&mut src, &statements).await?;
-        let done = until(&mut dst, &check, want, limit).await?;
+        let done = until(&mut dst, &check, limit).await?;
         let pipeline_s = done.duration_since(started).as_secs_f64();
         phases.push(Phase {
             name,
@@ -283,7 +364,7 @@ async fn bench(a: Args) -> Result<()> {
                 values(t * per_tick, per_tick, "new")
             );
             c.query_drop(sql).await?;
-            let _ = tx.send(((t + 1) * per_tick, Instant::now()));
+            let _ = tx.send((t * per_tick, Instant::now()));
         }
         Ok::<_, anyhow::Error>(start.elapsed().as_secs_f64())
     });
@@ -301,14 +382,18 @@ async fn bench(a: Args) -> Result<()> {
                 pending.push_back(p);
             }
         }
-        let seen = count(&mut dst, "SELECT COUNT(*) FROM bench.steady")
-            .await
-            .unwrap_or(0);
-        let now = Instant::now();
-        while pending.front().is_some_and(|(n, _)| *n <= seen) {
-            if let Some((_, committed)) = pending.pop_front() {
-                latencies.push(now.duration_since(committed).as_secs_f64() * 1000.0);
+        // A statement has arrived when its own rows have: a primary-key range, which costs
+        // the target next to nothing (a whole-table count would grow with the table).
+        while let Some((from, committed)) = pending.front().copied() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM bench.steady WHERE id >= {from} AND id < {}",
+                from + per_tick
+            );
+            if count(&mut dst, &sql).await.unwrap_or(0) < per_tick {
+                break;
             }
+            latencies.push(committed.elapsed().as_secs_f64() * 1000.0);
+            pending.pop_front();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -332,14 +417,16 @@ async fn bench(a: Args) -> Result<()> {
 
     println!();
     println!(
-        "end to end: MariaDB → tributary (mysql source) → {} → tributary (jdbc sink) → MariaDB (binary log {}); {} cores; {}-row statements",
+        "end to end: MariaDB → tributary (mysql source) → {} → tributary (jdbc sink) → MariaDB (binary log {}); {} cores; {}-row statements; sink tasks.max {}, batch.size {}",
         match a.storage {
             Storage::Mock => "librdkafka mock cluster",
             _ => "tansu 0.6.0 (memory)",
         },
         if a.target_binlog { "on" } else { "off" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        a.batch
+        a.batch,
+        a.sink_tasks,
+        a.sink_batch
     );
     println!("| phase | rows | statements s | last change at target s | rows/s end to end | last change after last statement s | target ceiling rows/s | end to end / ceiling |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -368,6 +455,10 @@ async fn bench(a: Args) -> Result<()> {
         latencies.len()
     );
     println!("worker peak RSS: source {source_rss:.0} MB, sink {sink_rss:.0} MB");
+    if a.keep_state {
+        drop((source, sink, broker, source_db, target_db));
+        eprintln!("state kept in {}", dir.keep().display());
+    }
     Ok(())
 }
 

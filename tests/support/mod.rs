@@ -320,7 +320,13 @@ impl Process {
         let err = out.try_clone().expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
             .args(args)
-            .env("RUST_LOG", "info,rdkafka=warn")
+            // The benches that start workers through this take their log filter from
+            // `TRIBUTARY_BENCH_WORKER_LOG`, as jdbc_sink's does.
+            .env(
+                "RUST_LOG",
+                std::env::var("TRIBUTARY_BENCH_WORKER_LOG")
+                    .unwrap_or_else(|_| "info,rdkafka=warn".to_owned()),
+            )
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
