@@ -839,3 +839,44 @@ async fn postgres_copies_new_keys_straight_into_the_table_and_merges_batches_wit
     worker.shutdown().await;
     db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_insert_rules_of_the_target_table_apply_to_every_row() {
+    // A COPY does not apply rules (`CREATE RULE … ON INSERT`), where an INSERT does: a table
+    // with such rules must never get the direct COPY.
+    let kafka = kafka();
+    let bootstrap = kafka.bootstrap_servers();
+    kafka.create_topic("accounts", 1, 1).expect("topic");
+    let mut db = TestDb::new(Kind::Postgres, "rules").await;
+    db.exec(
+        "CREATE TABLE accounts (id BIGINT PRIMARY KEY, name TEXT NOT NULL, balance INT NOT NULL); \
+         CREATE TABLE inserted (id BIGINT); \
+         CREATE RULE log_inserted AS ON INSERT TO accounts DO ALSO \
+         INSERT INTO inserted (id) VALUES (NEW.id)",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = accounts_sink("rules", &db.url, &[("insert.mode", "insert")]);
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
+    let feed = Feed::json(&bootstrap, true);
+    let none = SchemaAndValue::null();
+    let rows: Vec<_> = (1..=300)
+        .map(|id| (None, none.clone(), account(id, &format!("n{id}"), 1)))
+        .collect();
+    feed.send_all("accounts", &rows).await;
+    db.wait_rows(
+        "300 accounts",
+        "SELECT COUNT(*) FROM accounts",
+        &[&[s("300")]],
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        db.rows("SELECT COUNT(*), COUNT(DISTINCT id) FROM inserted")
+            .await,
+        vec![vec![Some("300".to_owned()), Some("300".to_owned())]],
+        "the rule ran once for every inserted row"
+    );
+    worker.shutdown().await;
+    db.drop().await;
+}

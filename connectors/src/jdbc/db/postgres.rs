@@ -165,6 +165,40 @@ impl PgDb {
         }
     }
 
+    /// The statement that moves a write stage's rows into the table for `mode`, prepared on
+    /// first use.
+    async fn merge(&mut self, shape: &RowShape, mode: InsertMode) -> Result<Statement, DbError> {
+        let stage = self.stage(shape, Purpose::Write)?;
+        if let Some(statement) = stage.apply.get(&Some(mode)) {
+            return Ok(statement.clone());
+        }
+        if mode != InsertMode::Insert && shape.pk.is_empty() {
+            return Err(DbError::Fatal(format!(
+                "{mode:?} needs a primary key on {}",
+                shape.table
+            )));
+        }
+        let sql = postgres::merge(&stage.name, shape.shape(), mode);
+        let statement = self.client.prepare(&sql).await.map_err(classify)?;
+        if let Some(stage) = self
+            .stages
+            .get_mut(&(shape as *const RowShape as usize, Purpose::Write))
+        {
+            stage.apply.insert(Some(mode), statement.clone());
+        }
+        Ok(statement)
+    }
+
+    /// Whether the table has `ON INSERT` rules: a COPY does not apply them (an INSERT does,
+    /// and triggers fire for both), so such a table never gets the direct COPY.
+    async fn has_insert_rules(&self, shape: &RowShape) -> Result<bool, DbError> {
+        self.client
+            .query_one(postgres::HAS_INSERT_RULES, &[&D.table(&shape.table)])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(classify)
+    }
+
     fn stage(&self, shape: &RowShape, purpose: Purpose) -> Result<&Stage, DbError> {
         self.stages
             .get(&(shape as *const RowShape as usize, purpose))
@@ -226,15 +260,14 @@ impl Database for PgDb {
         let mut apply = HashMap::new();
         let mut direct = None;
         match purpose {
+            // The merges are prepared when a mode is first used: a table with `ON INSERT`
+            // rules refuses `ON CONFLICT`, and must still take plain inserts.
             Purpose::Write => {
-                let copy = prepare(postgres::copy_into_table(staged.shape())).await?;
-                direct = Some((copy, DirectCopy::default()));
-                for mode in [InsertMode::Insert, InsertMode::Upsert, InsertMode::Update] {
-                    if mode != InsertMode::Insert && staged.pk.is_empty() {
-                        continue;
-                    }
-                    let stmt = prepare(postgres::merge(&name, staged.shape(), mode)).await?;
-                    apply.insert(Some(mode), stmt);
+                if self.has_insert_rules(shape).await? {
+                    debug!(table = %shape.table, "ON INSERT rules, which COPY bypasses: no direct COPY");
+                } else {
+                    let copy = prepare(postgres::copy_into_table(staged.shape())).await?;
+                    direct = Some((copy, DirectCopy::default()));
                 }
             }
             Purpose::Delete => {
@@ -265,14 +298,7 @@ impl Database for PgDb {
         _batch_size: usize,
     ) -> Result<(), DbError> {
         let all: Vec<usize> = (0..shape.columns.len()).collect();
-        let merge = self
-            .stage(shape, Purpose::Write)?
-            .apply
-            .get(&Some(mode))
-            .cloned()
-            .ok_or_else(|| {
-                DbError::Fatal(format!("{mode:?} needs a primary key on {}", shape.table))
-            })?;
+        let merge = self.merge(shape, mode).await?;
         // An update never inserts; a single row (isolating a bad record) gains nothing.
         if mode != InsertMode::Update
             && !self.row_by_row
