@@ -191,6 +191,20 @@ async fn poison_records_go_to_the_dead_letter_topic_with_headers_and_the_rest_ar
     db.drop().await;
 }
 
+/// Waits for task 0 of `connector` to report FAILED; its trace.
+async fn failed_task_trace(rest_addr: &str, connector: &str) -> String {
+    let api = Http::new(format!("http://{rest_addr}"));
+    let status = wait_for("the task to fail", WAIT, || async {
+        let (_, s) = api.get(&format!("/connectors/{connector}/status")).await;
+        (s["tasks"][0]["state"] == "FAILED").then_some(s)
+    })
+    .await;
+    status["tasks"][0]["trace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_errors_tolerance_none_a_poison_record_fails_the_task_with_the_reason() {
     let kafka = kafka();
@@ -215,13 +229,7 @@ async fn with_errors_tolerance_none_a_poison_record_fails_the_task_with_the_reas
     .await;
     feed.send("accounts", None, &none, &account(2, "waytoolong", 2))
         .await;
-    let api = Http::new(format!("http://{}", worker.rest_addr));
-    let status = wait_for("the task to fail", WAIT, || async {
-        let (_, s) = api.get("/connectors/strict/status").await;
-        (s["tasks"][0]["state"] == "FAILED").then_some(s)
-    })
-    .await;
-    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    let trace = failed_task_trace(&worker.rest_addr.to_string(), "strict").await;
     assert!(
         trace.contains("accounts-0@1") && trace.contains("value too long"),
         "the status says which record and why: {trace}"
@@ -229,6 +237,42 @@ async fn with_errors_tolerance_none_a_poison_record_fails_the_task_with_the_reas
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM accounts").await.as_deref(),
         Some("1")
+    );
+    worker.shutdown().await;
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_always_identity_key_is_refused_whichever_way_the_batch_is_written() {
+    // An INSERT refuses values for a GENERATED ALWAYS identity column; a COPY would write
+    // them. The sink must not succeed for batches of new keys (which it would copy straight
+    // into the table) and fail for the others: the merge statement, prepared before any
+    // direct COPY is tried, refuses such a table first.
+    let kafka = kafka();
+    let bootstrap = kafka.bootstrap_servers();
+    kafka.create_topic("accounts", 1, 1).expect("topic");
+    let mut db = TestDb::new(Kind::Postgres, "identity").await;
+    db.exec(
+        "CREATE TABLE accounts (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+         name TEXT NOT NULL, balance INT NOT NULL)",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = accounts_sink("identity", &db.url, &[("insert.mode", "insert")]);
+    let worker = start_plain_worker(&bootstrap, dir.path(), vec![sink]).await;
+    let feed = Feed::json(&bootstrap, true);
+    let none = SchemaAndValue::null();
+    feed.send("accounts", None, &none, &account(1, "ann", 1))
+        .await;
+    let trace = failed_task_trace(&worker.rest_addr.to_string(), "identity").await;
+    assert!(
+        trace.contains("GENERATED ALWAYS") || trace.contains("non-DEFAULT"),
+        "the status says why: {trace}"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM accounts").await.as_deref(),
+        Some("0"),
+        "nothing was copied past the identity column"
     );
     worker.shutdown().await;
     db.drop().await;

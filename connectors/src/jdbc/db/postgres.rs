@@ -298,6 +298,9 @@ impl Database for PgDb {
         _batch_size: usize,
     ) -> Result<(), DbError> {
         let all: Vec<usize> = (0..shape.columns.len()).collect();
+        // Prepared before any direct COPY is tried: a table that refuses the INSERT (a
+        // GENERATED ALWAYS identity column, a keyless table in upsert mode) refuses every
+        // batch, not only those that the COPY would not take.
         let merge = self.merge(shape, mode).await?;
         // An update never inserts; a single row (isolating a bad record) gains nothing.
         if mode != InsertMode::Update
