@@ -125,7 +125,7 @@ impl PgDb {
         rows: &[&[Cell]],
         columns: &[usize],
     ) -> Result<bool, DbError> {
-        let key = (shape as *const RowShape as usize, Purpose::Write);
+        let key = stage_key(shape, Purpose::Write);
         let Some((statement, policy)) = self.stages.get_mut(&key).and_then(|s| s.direct.as_mut())
         else {
             return Ok(false);
@@ -180,10 +180,7 @@ impl PgDb {
         }
         let sql = postgres::merge(&stage.name, shape.shape(), mode);
         let statement = self.client.prepare(&sql).await.map_err(classify)?;
-        if let Some(stage) = self
-            .stages
-            .get_mut(&(shape as *const RowShape as usize, Purpose::Write))
-        {
+        if let Some(stage) = self.stages.get_mut(&stage_key(shape, Purpose::Write)) {
             stage.apply.insert(Some(mode), statement.clone());
         }
         Ok(statement)
@@ -201,9 +198,15 @@ impl PgDb {
 
     fn stage(&self, shape: &RowShape, purpose: Purpose) -> Result<&Stage, DbError> {
         self.stages
-            .get(&(shape as *const RowShape as usize, purpose))
+            .get(&stage_key(shape, purpose))
             .ok_or_else(|| DbError::Fatal(format!("no staging table prepared for {}", shape.table)))
     }
+}
+
+/// A shape's stage, by the shape's address: shapes are interned (`layout.rs` keeps one `Arc`
+/// per distinct shape), so the address names a shape without hashing its columns.
+fn stage_key(shape: &RowShape, purpose: Purpose) -> (usize, Purpose) {
+    (shape as *const RowShape as usize, purpose)
 }
 
 /// The staged columns: everything for writes, the key for deletes.
@@ -240,7 +243,7 @@ impl Database for PgDb {
     }
 
     async fn prepare(&mut self, shape: &RowShape, purpose: Purpose) -> Result<(), DbError> {
-        let key = (shape as *const RowShape as usize, purpose);
+        let key = stage_key(shape, purpose);
         if self.stages.contains_key(&key) {
             return Ok(());
         }

@@ -62,13 +62,13 @@ pub fn copy_into_stage(stage: &str, shape: Shape<'_>) -> String {
     copy_from_stdin(&format!("pg_temp.{}", D.quote(stage)), shape)
 }
 
-/// COPY straight into the target: an upsert of keys the table does not hold yet (see
-/// `db/direct_copy.rs`).
 /// Whether the table named by `$1` (as the statements name it, resolved by `search_path`)
 /// has rules `ON INSERT`.
 pub const HAS_INSERT_RULES: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite \
      WHERE ev_class = $1::text::regclass AND ev_type = '3')";
 
+/// COPY straight into the target: an upsert of keys the table does not hold yet (see
+/// `db/direct_copy.rs`).
 pub fn copy_into_table(shape: Shape<'_>) -> String {
     copy_from_stdin(&D.table(shape.table), shape)
 }
