@@ -27,12 +27,15 @@ use super::offset::{BinlogPosition, MySqlOffset};
 use super::row_images::{RowImage, RowImages};
 use super::table::Table;
 use super::table_changes::{change as table_change, ChangeType};
-use super::types::from_binlog;
+use super::types::{from_binlog, from_binlog_owned};
 
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
 const MARIADB_GTID: u8 = 162;
 /// How often an idle server sends a heartbeat event on the binlog connection.
 const SERVER_HEARTBEAT: Duration = Duration::from_secs(1);
+/// The most records a rows event's list starts with room for (an event holds at most
+/// `binlog_row_event_max_size` bytes, 8 KB by default: ~60 small rows).
+const MAX_RECORDS_HINT: usize = 256;
 /// Silence after which the binlog connection is taken for dead and reopened.
 const SILENCE_LIMIT: Duration = Duration::from_secs(10);
 
@@ -96,6 +99,8 @@ struct State {
     server_id: u32,
     /// The server checksums its binlog events (`binlog_checksum=CRC32`).
     checksums: bool,
+    /// Records of the last rows event, the next one's first guess.
+    records_hint: usize,
     /// A format description event came on this connection: until then the reader does not
     /// know events carry checksums, so the server's first (artificial) rotate event still ends
     /// in its four checksum bytes.
@@ -118,6 +123,7 @@ impl State {
             ts_sec: 0,
             server_id: 0,
             checksums: false,
+            records_hint: 0,
             seen_format: false,
             resume: start,
         }
@@ -503,7 +509,8 @@ async fn rows_event(
         | RowsEventData::PartialUpdateRowsEvent(_) => Op::Update,
         RowsEventData::DeleteRowsEvent(_) | RowsEventData::DeleteRowsEventV1(_) => Op::Delete,
     };
-    let mut out = Vec::new();
+    // Sized as the last rows event's: a bulk statement's events are alike (~8 KB each).
+    let mut out = Vec::with_capacity(state.records_hint.min(MAX_RECORDS_HINT));
     let mut last_row = None;
     let images = RowImages::new(rows, tme).map_err(|e| {
         StreamError::Fatal(format!(
@@ -526,25 +533,29 @@ async fn rows_event(
         if r < skip_rows {
             continue;
         }
-        let convert = |row: &Option<RowImage<'_>>| -> Result<
+        let convert = |row: Option<RowImage<'_>>| -> Result<
             (
                 Option<tributary_runtime::data::Struct>,
                 Option<tributary_runtime::data::Struct>,
             ),
             String,
         > {
-            let Some(row) = row else {
+            let Some(mut row) = row else {
                 return Ok((None, None));
             };
-            let value = |i: usize| -> Result<Value, String> {
-                match row.get(i) {
-                    Some(v) => {
-                        from_binlog(&table.columns[i], v, &config.modes).map_err(|e| e.to_string())
-                    }
-                    None => Ok(Value::Null),
+            let key = table.key_of(|i| match row.get(i) {
+                Some(v) => {
+                    from_binlog(&table.columns[i], v, &config.modes).map_err(|e| e.to_string())
                 }
-            };
-            Ok((table.key_of(value)?, Some(table.row(value)?)))
+                None => Ok(Value::Null),
+            })?;
+            // The key is read first: the row takes the image's values (each column once).
+            let row = table.row(|i| match row.take(i) {
+                Some(v) => from_binlog_owned(&table.columns[i], v, &config.modes)
+                    .map_err(|e| e.to_string()),
+                None => Ok(Value::Null),
+            })?;
+            Ok((key, Some(row)))
         };
         let fail = |e: String| {
             StreamError::Fatal(format!(
@@ -554,8 +565,8 @@ async fn rows_event(
                 state.txn_start
             ))
         };
-        let (key_before, row_before) = convert(&before).map_err(fail)?;
-        let (key_after, row_after) = convert(&after).map_err(fail)?;
+        let (key_before, row_before) = convert(before).map_err(fail)?;
+        let (key_after, row_after) = convert(after).map_err(fail)?;
         let info = state.info(r as i32);
         let produced = out.len();
         match op {
@@ -620,6 +631,7 @@ async fn rows_event(
             last_row = Some(r);
         }
     }
+    state.records_hint = out.len();
     // One offset per event, on its last record: the position after the last row published.
     if let (Some(r), Some(last)) = (last_row, out.last_mut()) {
         set_offset(config, last, &state.offset(index, r + 1));

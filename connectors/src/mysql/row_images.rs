@@ -42,6 +42,11 @@ impl<'a> RowImage<'a> {
     pub fn get(&self, index: usize) -> Option<&BinlogValue<'a>> {
         self.values.get(index).and_then(Option::as_ref)
     }
+
+    /// Column `index`'s value, moved out: afterwards the image no longer holds that column.
+    pub fn take(&mut self, index: usize) -> Option<BinlogValue<'a>> {
+        self.values.get_mut(index).and_then(Option::take)
+    }
 }
 
 /// The table's columns as the table map lays them out, read once per rows event.

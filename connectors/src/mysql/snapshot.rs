@@ -32,7 +32,7 @@ use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot_schema;
 use super::source::QUEUE_BATCH;
 use super::table::Table;
-use super::types::from_row;
+use super::types::{from_row, from_row_owned};
 
 fn fatal(e: impl std::fmt::Display) -> TaskError {
     TaskError::fatal(e.to_string())
@@ -202,7 +202,7 @@ pub async fn run(
         if let Some(h) = held.take() {
             records.push(h);
         }
-        for (i, row) in chunk.rows.into_iter().enumerate() {
+        for (i, mut row) in chunk.rows.into_iter().enumerate() {
             let marker = match (first, chunk.finished && i + 1 == n) {
                 (true, _) => "first",
                 (false, true) => "last_in_data_collection",
@@ -210,14 +210,24 @@ pub async fn run(
             };
             first = false;
             let table = &chunk.table;
-            let value = |c: usize| -> Result<Value, String> {
-                row.as_ref(c).map_or(Ok(Value::Null), |v| {
-                    from_row(&table.columns[c], v, &config.modes).map_err(|e| e.to_string())
-                })
-            };
             let fail = |e: String| fatal(format!("snapshot of {name}: {e}"));
-            let key = table.key_of(value).map_err(fail)?;
-            let after_row = table.row(value).map_err(fail)?;
+            let key = table
+                .key_of(|c| {
+                    row.as_ref(c).map_or(Ok(Value::Null), |v| {
+                        from_row(&table.columns[c], v, &config.modes).map_err(|e| e.to_string())
+                    })
+                })
+                .map_err(fail)?;
+            // The key is read first: the row takes the values out (each column once).
+            let after_row = table
+                .row(|c| {
+                    row.take::<mysql_async::Value, _>(c)
+                        .map_or(Ok(Value::Null), |v| {
+                            from_row_owned(&table.columns[c], v, &config.modes)
+                                .map_err(|e| e.to_string())
+                        })
+                })
+                .map_err(fail)?;
             change_records(
                 &config,
                 RowChange {

@@ -219,7 +219,9 @@ impl SourceTask for MySqlSourceTask {
         }
         // Whole messages only: each ends with a record that stores a position (most records
         // move none), so a stop after this poll stores exactly what was sent.
-        let mut out = self.buffer.pop_front().unwrap_or_default();
+        let first = self.buffer.pop_front().unwrap_or_default();
+        let mut total = first.len();
+        let mut more = Vec::new();
         loop {
             let next = match self.buffer.pop_front() {
                 Some(b) => b,
@@ -228,11 +230,21 @@ impl SourceTask for MySqlSourceTask {
                     Err(_) => break,
                 },
             };
-            if out.len() + next.len() > max {
+            if total + next.len() > max {
                 self.buffer.push_front(next);
                 break;
             }
-            out.extend(next);
+            total += next.len();
+            more.push(next);
+        }
+        if more.is_empty() {
+            return Ok(first);
+        }
+        // Sized once: growing the batch message by message moved each record several times.
+        let mut out = Vec::with_capacity(total);
+        out.extend(first);
+        for message in more {
+            out.extend(message);
         }
         Ok(out)
     }

@@ -99,6 +99,7 @@ impl Table {
     }
 
     /// The row struct from per-column values (indexed like `columns`), masking as configured.
+    /// Each captured column is asked for once, so `value_of` may move values out of its row.
     pub fn row(
         &self,
         mut value_of: impl FnMut(usize) -> Result<Value, String>,

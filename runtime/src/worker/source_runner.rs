@@ -1,7 +1,7 @@
 //! Runs one source task: poll → processors → converters → Kafka, and stores offsets only for
 //! records Kafka acknowledged, in poll order.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, ThreadedProducer};
 use tracing::{info, warn};
 
-use super::delivery::{Deliveries, DeliveryContext};
+use super::delivery::{Answers, Deliveries, DeliveryContext};
 use super::status::State;
 use super::task_env::{Target, TaskRun};
 use crate::connector::{OffsetReader, SourceTask, SourceTaskContext, TaskError};
@@ -141,8 +141,8 @@ pub(crate) struct SourceRunner {
     task: Box<dyn SourceTask>,
     producer: ThreadedProducer<DeliveryContext>,
     deliveries: Arc<Deliveries>,
-    /// Outcomes taken from `deliveries`, by record number, until their record's turn.
-    answered: HashMap<u64, Result<(), String>>,
+    /// Outcomes taken from `deliveries`, until their record's turn.
+    answered: Answers,
     next_number: u64,
     key: Arc<dyn Converter>,
     value: Arc<dyn Converter>,
@@ -177,7 +177,7 @@ impl SourceRunner {
             task,
             producer,
             deliveries,
-            answered: HashMap::new(),
+            answered: Answers::default(),
             next_number: 0,
             key,
             value,
@@ -357,7 +357,7 @@ impl SourceRunner {
             while let Some(front) = self.in_flight.front() {
                 let outcome = match front.number {
                     None => Ok(()),
-                    Some(n) => match self.answered.remove(&n) {
+                    Some(n) => match self.answered.take(n) {
                         Some(outcome) => outcome,
                         None => break,
                     },

@@ -21,7 +21,7 @@ use super::column::Column;
 use super::error::TypeError;
 use super::json::jsonb_to_text;
 use super::modes::TypeModes;
-use super::value::{convert, invalid, Origin};
+use super::value::{convert, convert_owned, invalid, Origin};
 
 /// The Connect value of a column value from a binlog row (`BinlogRow::as_ref(i)`), following
 /// [`super::connect_schema`] for the same column and modes.
@@ -44,5 +44,20 @@ pub fn from_binlog(
             "partial JSON update in the binlog (binlog_row_value_options=PARTIAL_JSON) \
                  cannot be turned into a full value; disable that server option",
         )),
+    }
+}
+
+/// [`from_binlog`] for a value taken out of its row image ([`RowImage::take`]): strings keep
+/// their buffer.
+///
+/// [`RowImage::take`]: crate::mysql::row_images::RowImage::take
+pub fn from_binlog_owned(
+    column: &Column,
+    value: BinlogValue<'_>,
+    modes: &TypeModes,
+) -> Result<Value, TypeError> {
+    match value {
+        BinlogValue::Value(v) => convert_owned(column, modes, v, Origin::Binlog),
+        other => from_binlog(column, &other, modes),
     }
 }

@@ -4,11 +4,26 @@
 //! Malformed input decodes with U+FFFD replacements, as Java's `new String(bytes, charset)`
 //! in Debezium does, rather than failing the event.
 
+/// Character sets whose bytes are read as UTF-8 (`ascii` is a subset; `binary` strings have
+/// no set, and Debezium reads them as UTF-8 too).
+const UTF8: [&str; 5] = ["utf8mb4", "utf8mb3", "utf8", "ascii", "binary"];
+
+/// Whether `charset`'s bytes are UTF-8 text as they are.
+pub(crate) fn is_utf8(charset: &str) -> bool {
+    let name = charset.trim();
+    UTF8.iter().any(|c| name.eq_ignore_ascii_case(c))
+}
+
+/// UTF-8 `bytes` as text, reusing their buffer when they are valid.
+pub(crate) fn utf8_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// The text of `bytes` in MySQL character set `charset`; `None` for a set we cannot decode.
 pub(crate) fn decode(bytes: &[u8], charset: &str) -> Option<String> {
     let name = charset.trim();
     let is = |candidates: &[&str]| candidates.iter().any(|c| name.eq_ignore_ascii_case(c));
-    Some(if is(&["utf8mb4", "utf8mb3", "utf8", "ascii", "binary"]) {
+    Some(if is_utf8(name) {
         String::from_utf8_lossy(bytes).into_owned()
     } else if is(&["latin1"]) {
         bytes.iter().map(|&b| latin1_char(b)).collect()

@@ -48,7 +48,7 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod value_tests;
 
-pub use binlog_value::from_binlog;
+pub use binlog_value::{from_binlog, from_binlog_owned};
 pub use column::{
     unquote_sql_string, Column, ColumnDefault, ColumnInfo, ColumnKind, DefaultStyle,
     ParsedColumnType, INFORMATION_SCHEMA_COLUMNS_QUERY,
@@ -58,7 +58,7 @@ pub use modes::{
     BigIntUnsignedHandlingMode, BinaryHandlingMode, DecimalHandlingMode, TimePrecisionMode,
     TypeModes,
 };
-pub use row_value::from_row;
+pub use row_value::{from_row, from_row_owned};
 pub use schema::{
     connect_schema, default_value, geometry_schema, point_schema, try_connect_schema, DBZ_POINT,
 };

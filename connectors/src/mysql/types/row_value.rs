@@ -16,7 +16,7 @@ use tributary_runtime::data::Value;
 use super::column::Column;
 use super::error::TypeError;
 use super::modes::TypeModes;
-use super::value::{convert, Origin};
+use super::value::{convert, convert_owned, Origin};
 
 /// The Connect value of a column value from a result set row (`Row::as_ref(i)`), following
 /// [`super::connect_schema`] for the same column and modes.
@@ -26,4 +26,13 @@ pub fn from_row(
     modes: &TypeModes,
 ) -> Result<Value, TypeError> {
     convert(column, modes, value, Origin::Row)
+}
+
+/// [`from_row`] for a value taken out of its row (`Row::take`): strings keep their buffer.
+pub fn from_row_owned(
+    column: &Column,
+    value: mysql_async::Value,
+    modes: &TypeModes,
+) -> Result<Value, TypeError> {
+    convert_owned(column, modes, value, Origin::Row)
 }

@@ -62,6 +62,27 @@ pub(crate) fn convert(
     })
 }
 
+/// [`convert`] for a value the caller gives up. A string column whose bytes are UTF-8 already
+/// (a result set's, or the binlog's in a UTF-8 character set: nearly every string) becomes its
+/// text in the same buffer, instead of a copy of it.
+pub(crate) fn convert_owned(
+    column: &Column,
+    modes: &TypeModes,
+    value: MyValue,
+    origin: Origin,
+) -> Result<Value, TypeError> {
+    let utf8 = match (origin, column.charset.as_deref()) {
+        (Origin::Binlog, Some(cs)) => charset::is_utf8(cs),
+        _ => true,
+    };
+    match value {
+        MyValue::Bytes(bytes) if column.kind == ColumnKind::String && utf8 => {
+            Ok(Value::String(charset::utf8_text(bytes)))
+        }
+        value => convert(column, modes, &value, origin),
+    }
+}
+
 /// What a missing value becomes (Debezium's `convertValue`): NULL in a nullable column;
 /// otherwise the column default, or the type's zero (MySQL's non-strict modes and zero
 /// dates can leave NOT NULL columns without a value).

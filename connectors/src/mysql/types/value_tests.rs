@@ -378,6 +378,59 @@ fn enum_and_set_from_binlog_indexes_and_from_rows_text() {
 }
 
 #[test]
+fn a_value_given_up_converts_as_the_same_value_borrowed() {
+    // The owned path reuses a UTF-8 string's buffer; every other value must come out as the
+    // borrowed path makes it, errors included.
+    let modes = TypeModes::default();
+    let mut latin1 = col("l", "varchar(10)", true, None);
+    latin1.charset = Some("latin1".into());
+    let mut gbk = col("g", "varchar(10)", true, None);
+    gbk.charset = Some("gbk".into());
+    let mut ascii = col("a", "varchar(10)", true, None);
+    ascii.charset = Some("ASCII".into());
+    let cases: Vec<(Column, My)> = vec![
+        (
+            col("u", "varchar(10)", true, None),
+            My::Bytes("héllo ✓".as_bytes().to_vec()),
+        ),
+        (
+            col("u", "varchar(10)", true, None),
+            My::Bytes(b"bad \xff utf-8".to_vec()),
+        ),
+        (col("u", "varchar(10)", false, Some("x")), My::NULL),
+        (col("u", "text", true, None), My::Int(42)),
+        (ascii, My::Bytes(b"plain".to_vec())),
+        (latin1, My::Bytes(b"ch\xe4r \x80".to_vec())),
+        (gbk, My::Bytes(b"x".to_vec())),
+        (col("b", "binary(4)", true, None), My::Bytes(vec![1, 2])),
+        (
+            col("j", "json", true, None),
+            My::Bytes(br#"{"a":1}"#.to_vec()),
+        ),
+        (
+            col("d", "decimal(12,2)", true, None),
+            My::Bytes(b"12.5".to_vec()),
+        ),
+        (col("i", "bigint", true, None), My::Int(-7)),
+    ];
+    for (column, value) in cases {
+        let binlog = BinlogValue::Value(value.clone());
+        assert_eq!(
+            from_binlog_owned(&column, binlog.clone(), &modes),
+            from_binlog(&column, &binlog, &modes),
+            "{} {value:?} from the binlog",
+            column.column_type
+        );
+        assert_eq!(
+            from_row_owned(&column, value.clone(), &modes),
+            from_row(&column, &value, &modes),
+            "{} {value:?} from a result set",
+            column.column_type
+        );
+    }
+}
+
+#[test]
 fn strings_decode_in_the_columns_charset_and_binary_keeps_bytes() {
     let modes = TypeModes::default();
     let mut latin1 = col("l", "varchar(10)", true, None);

@@ -29,6 +29,7 @@ mod http_tests;
 mod schema_tests;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -65,7 +66,13 @@ pub struct AvroConverter {
     settings: AvroSettings,
     registry: RegistryClient,
     ids: SchemaIds,
+    /// Length of the last record written, the next one's buffer size (see `from_connect`).
+    last_len: AtomicUsize,
 }
+
+/// The largest buffer a record gets before it is written: one large record must not make
+/// every following small one allocate as much.
+const MAX_BUFFER_HINT: usize = 64 * 1024;
 
 impl AvroConverter {
     /// Builds the converter from its `*.converter.*` settings (prefix stripped). Does no I/O:
@@ -82,6 +89,7 @@ impl AvroConverter {
             settings,
             registry,
             ids: SchemaIds::default(),
+            last_len: AtomicUsize::new(0),
         })
     }
 
@@ -159,7 +167,10 @@ impl Converter for AvroConverter {
             });
         };
         let id = self.schema_id(topic, schema).await?;
-        let mut out = Vec::with_capacity(256);
+        // Sized from the last record: a topic's records are mostly alike, and a fixed guess
+        // either wastes memory on small keys or grows (a copy) for every larger value.
+        let hint = self.last_len.load(Ordering::Relaxed).min(MAX_BUFFER_HINT);
+        let mut out = Vec::with_capacity(hint + 64);
         out.push(0);
         out.extend_from_slice(&id.to_be_bytes());
         encode::encode(schema, &data.value, &mut out).map_err(|message| {
@@ -168,6 +179,7 @@ impl Converter for AvroConverter {
                 message,
             }
         })?;
+        self.last_len.store(out.len(), Ordering::Relaxed);
         Ok(Some(out))
     }
 
