@@ -4,8 +4,8 @@
 //! Malformed input decodes with U+FFFD replacements, as Java's `new String(bytes, charset)`
 //! in Debezium does, rather than failing the event.
 
-/// Character sets whose bytes are read as UTF-8 (`ascii` is a subset; `binary` strings have
-/// no set, and Debezium reads them as UTF-8 too).
+/// Character sets whose bytes are read as UTF-8 as they are (`ascii` is a subset of it;
+/// text in the `binary` set is read the same way).
 const UTF8: [&str; 5] = ["utf8mb4", "utf8mb3", "utf8", "ascii", "binary"];
 
 /// Whether `charset`'s bytes are UTF-8 text as they are.
