@@ -71,15 +71,22 @@ pub(crate) fn convert_owned(
     value: MyValue,
     origin: Origin,
 ) -> Result<Value, TypeError> {
-    let utf8 = match (origin, column.charset.as_deref()) {
-        (Origin::Binlog, Some(cs)) => charset::is_utf8(cs),
-        _ => true,
-    };
     match value {
-        MyValue::Bytes(bytes) if column.kind == ColumnKind::String && utf8 => {
+        MyValue::Bytes(bytes)
+            if column.kind == ColumnKind::String && text_is_utf8(column, origin) =>
+        {
             Ok(Value::String(charset::utf8_text(bytes)))
         }
         value => convert(column, modes, &value, origin),
+    }
+}
+
+/// Whether a string column's bytes from `origin` are UTF-8 as they come: a result set's always
+/// (the connection's `utf8mb4`), the binlog's when the column's character set is UTF-8.
+fn text_is_utf8(column: &Column, origin: Origin) -> bool {
+    match (origin, column.charset.as_deref()) {
+        (Origin::Binlog, Some(cs)) => charset::is_utf8(cs),
+        _ => true,
     }
 }
 
@@ -186,13 +193,12 @@ fn convert_present(
         K::Bit => bit(column, value)?,
         K::String => {
             let bytes = bytes_of(column, value, "a string")?;
-            let text = match (origin, column.charset.as_deref()) {
-                (Origin::Binlog, Some(cs)) => {
-                    charset::decode(&bytes, cs).ok_or_else(|| TypeError::UnsupportedCharset {
+            let text = match column.charset.as_deref() {
+                Some(cs) if !text_is_utf8(column, origin) => charset::decode(&bytes, cs)
+                    .ok_or_else(|| TypeError::UnsupportedCharset {
                         column: column.name.clone(),
                         charset: cs.to_owned(),
-                    })?
-                }
+                    })?,
                 _ => String::from_utf8_lossy(&bytes).into_owned(),
             };
             Value::String(text)
