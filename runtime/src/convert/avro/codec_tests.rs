@@ -549,6 +549,34 @@ fn truncated_bodies_fail_to_decode() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn corrupt_data_in_an_envelope_names_the_field_it_is_in() -> TestResult {
+    let envelope = envelope_schema();
+    let mut bytes = Vec::new();
+    encode(&envelope, &envelope_value(&envelope, "c")?, &mut bytes)?;
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"widget")
+        .ok_or("the name's bytes")?;
+    bytes[at] = 0xff;
+    let writer = WriterSchema::parse(&avro_schema_from_connect(&envelope)?.to_string())?;
+    assert!(writer.decodes_through_serde());
+    let error = writer
+        .to_connect(&bytes)
+        .err()
+        .ok_or("invalid UTF-8 decoded")?;
+    assert!(
+        error.starts_with(
+            "Avro data does not match its writer schema: field 'after': field 'name': "
+        ) && error.matches("field").count() == 2,
+        "the error names the path to the value: {error}"
+    );
+    // The next record decodes: nothing is left behind by the failed one.
+    bytes[at] = b'w';
+    assert_eq!(writer.to_connect(&bytes)?, envelope_value(&envelope, "c")?);
+    Ok(())
+}
+
 /// Encoding speed of a six-column Debezium-like row; run with `--ignored --nocapture` (the
 /// numbers of a debug build are a floor, release is several times faster).
 #[test]

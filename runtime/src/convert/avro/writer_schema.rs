@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 
 use super::decode::to_connect_value;
 use super::from_avro::connect_schema_from_avro_json;
-use super::serde_decode::{self, Datum};
+use super::serde_decode;
 use crate::data::{SchemaRef, Value};
 
 pub(crate) struct WriterSchema {
@@ -59,11 +59,7 @@ impl WriterSchema {
         if !self.serde {
             return to_connect_value(&self.connect, self.decode(body)?);
         }
-        let datum: Datum = self
-            .reader
-            .read_deser(&mut &body[..])
-            .map_err(|e| format!("Avro data does not match its writer schema: {e}"))?;
-        serde_decode::to_connect(&self.connect, datum)
+        serde_decode::decode(&self.reader, body, &self.connect)
     }
 
     /// Whether values take the [`serde_decode`] path, for tests that mean to cover both.
