@@ -183,13 +183,74 @@ async fn a_kill_9_of_the_broker_loses_no_change() {
     p.finish().await;
 }
 
-/// Whether a worker's log says its last assignment for `sink` had partitions.
+/// Whether a worker's log says its current process holds partitions of `sink`. Consumers
+/// rebalance cooperatively, so each logged assignment or revocation is a change to what the
+/// task holds, not the whole of it: an empty assignment (a rebalance that moved nothing to this
+/// member) leaves what it held. The changes are replayed since the process's last start.
 fn holds_partitions(logs: &str, sink: &str) -> bool {
     let plain = strip_ansi(logs);
-    plain
-        .lines()
-        .rfind(|l| l.contains("partitions assigned") && l.contains(&format!("connector={sink} ")))
-        .is_some_and(|l| l.contains("TopicPartition"))
+    let since_start = plain
+        .rsplit("----- restart -----")
+        .next()
+        .unwrap_or_default();
+    let connector = format!("connector={sink} ");
+    let mut held = std::collections::BTreeSet::new();
+    for line in since_start.lines().filter(|l| l.contains(&connector)) {
+        if line.contains("partitions assigned") {
+            held.extend(topic_partitions(line));
+        } else if line.contains("partitions revoked") {
+            for tp in topic_partitions(line) {
+                held.remove(&tp);
+            }
+        }
+    }
+    !held.is_empty()
+}
+
+/// The `TopicPartition { topic: "…", partition: N }` entries of a log line.
+fn topic_partitions(line: &str) -> Vec<(String, u32)> {
+    line.split("TopicPartition { topic: \"")
+        .skip(1)
+        .filter_map(|entry| {
+            let (topic, rest) = entry.split_once("\", partition: ")?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some((topic.to_owned(), digits.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_cooperative_rebalance_that_moves_nothing_leaves_what_a_task_holds() {
+    let line = |what: &str, sink: &str, tps: &str| {
+        format!("INFO task{{connector={sink} task=0}}: sink_runner: partitions {what} connector={sink} task=0 partitions=[{tps}]")
+    };
+    let a = r#"TopicPartition { topic: "e2e.shop.orders", partition: 2 }"#;
+    let b = r#"TopicPartition { topic: "e2e.shop.notes", partition: 10 }"#;
+    let log = [
+        line("assigned", "sink-mariadb", &format!("{a}, {b}")),
+        line("assigned", "sink-postgres", a),
+        line("revoked", "sink-mariadb", b),
+        line("assigned", "sink-mariadb", ""),
+        line("revoked", "sink-postgres", a),
+        line("assigned", "sink-postgres", ""),
+    ]
+    .join("\n");
+    assert!(
+        holds_partitions(&log, "sink-mariadb"),
+        "orders-2 is still held"
+    );
+    assert!(
+        !holds_partitions(&log, "sink-postgres"),
+        "its only partition was revoked"
+    );
+    let restarted = format!(
+        "{log}\n----- restart -----\n{}",
+        line("assigned", "sink-postgres", "")
+    );
+    assert!(
+        !holds_partitions(&restarted, "sink-mariadb"),
+        "a new process holds nothing yet"
+    );
 }
 
 fn strip_ansi(text: &str) -> String {
