@@ -2,6 +2,8 @@
 //! ([`super::writer_schema`]), then the result is mapped onto the Connect schema derived from
 //! that same writer schema ([`super::from_avro`]), as `AvroData.toConnectData` does.
 
+use std::collections::HashMap;
+
 use apache_avro::types::Value as Avro;
 
 use super::to_avro::is_union_struct;
@@ -53,10 +55,8 @@ pub(crate) fn to_connect_value(schema: &SchemaRef, value: Avro) -> Result<Value,
             Value::Bytes(Vec::<u8>::try_from(&d).map_err(|e| format!("decimal: {e}"))?)
         }
         (Type::Bytes, Avro::Uuid(u)) => Value::Bytes(u.as_bytes().to_vec()),
-        (Type::Array, Avro::Array(items)) => array(schema, items, to_connect_value)?,
-        (Type::Map, Avro::Map(entries)) => {
-            string_map(schema, entries.into_iter().map(Ok), to_connect_value)?
-        }
+        (Type::Array, Avro::Array(items)) => array(schema, items)?,
+        (Type::Map, Avro::Map(entries)) => string_map(schema, entries)?,
         // Maps with non-string keys travel as arrays of {key, value} records.
         (Type::Map, Avro::Array(entries)) => {
             let (keys, values) = match (&schema.key_schema, &schema.value_schema) {
@@ -98,41 +98,37 @@ pub(super) fn null(schema: &Schema) -> Result<Value, String> {
     }
 }
 
-/// The Connect array of `items`, each mapped by `convert` onto the element schema.
-pub(super) fn array<T>(
-    schema: &Schema,
-    items: Vec<T>,
-    convert: fn(&SchemaRef, T) -> Result<Value, String>,
-) -> Result<Value, String> {
+/// The Connect array of `items`, each mapped onto the element schema.
+fn array(schema: &Schema, items: Vec<Avro>) -> Result<Value, String> {
     let elem = schema
         .value_schema
         .as_ref()
         .ok_or("array schema without element schema")?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        out.push(convert(elem, item)?);
+        out.push(to_connect_value(elem, item)?);
     }
     Ok(Value::Array(out))
 }
 
-/// The Connect map of an Avro map's entries, each value mapped by `convert`, in key order:
-/// Avro maps are unordered, and a stable order keeps equal records equal.
-pub(super) fn string_map<T>(
-    schema: &Schema,
-    entries: impl ExactSizeIterator<Item = Result<(String, T), String>>,
-    convert: fn(&SchemaRef, T) -> Result<Value, String>,
-) -> Result<Value, String> {
+/// The Connect map of an Avro map's entries, each value mapped onto the map's value schema.
+fn string_map(schema: &Schema, entries: HashMap<String, Avro>) -> Result<Value, String> {
     let values = schema
         .value_schema
         .as_ref()
         .ok_or("map schema without value schema")?;
     let mut out = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let (k, v) = entry?;
-        out.push((Value::String(k), convert(values, v)?));
+    for (k, v) in entries {
+        out.push((Value::String(k), to_connect_value(values, v)?));
     }
-    out.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
-    Ok(Value::Map(out))
+    Ok(in_key_order(out))
+}
+
+/// A Connect map of an Avro map's entries in key order: Avro maps are unordered, and a stable
+/// order keeps equal records equal.
+pub(super) fn in_key_order(mut entries: Vec<(Value, Value)>) -> Value {
+    entries.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+    Value::Map(entries)
 }
 
 fn record(schema: &SchemaRef, fields: Vec<(String, Avro)>) -> Result<Value, String> {

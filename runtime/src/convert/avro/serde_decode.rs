@@ -25,7 +25,7 @@ use serde::de::{
     VariantAccess,
 };
 
-use super::decode::{null, string_map};
+use super::decode::{in_key_order, null};
 use super::to_avro::is_union_struct;
 use crate::data::{Schema, SchemaRef, Struct, Type, Value};
 
@@ -111,7 +111,8 @@ fn supported_at(avro: &Avro, connect: &Schema, names: &HashMap<Name, &Avro>, dep
 }
 
 /// The Connect value of an Avro body written with the schema `reader` was built for, which
-/// [`supported`] accepted for `schema`.
+/// [`supported`] accepted for `schema`. A failure inside a record starts with the path of
+/// fields to it (`field 'after': field 'name': …`).
 pub(crate) fn decode(
     reader: &GenericDatumReader<'_>,
     body: &[u8],
@@ -134,7 +135,7 @@ pub(crate) fn decode(
             .rev()
             .map(|name| format!("field '{name}': "))
             .collect();
-        format!("Avro data does not match its writer schema: {fields}{e}")
+        format!("{fields}{e}")
     })
 }
 
@@ -232,9 +233,12 @@ impl ConnectSeed<'_> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(EntryKey(key)) = map.next_key()? {
             let key = key.ok_or_else(|| A::Error::custom("a map entry without its key"))?;
-            entries.push(Ok((key, map.next_value_seed(ConnectSeed(values))?)));
+            entries.push((
+                Value::String(key),
+                map.next_value_seed(ConnectSeed(values))?,
+            ));
         }
-        string_map(self.0, entries.into_iter(), |_, value| Ok(value)).map_err(A::Error::custom)
+        Ok(in_key_order(entries))
     }
 }
 

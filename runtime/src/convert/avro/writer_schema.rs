@@ -59,7 +59,7 @@ impl WriterSchema {
         if !self.serde {
             return to_connect_value(&self.connect, self.decode(body)?);
         }
-        serde_decode::decode(&self.reader, body, &self.connect)
+        serde_decode::decode(&self.reader, body, &self.connect).map_err(not_matching)
     }
 
     /// Whether values take the [`serde_decode`] path, for tests that mean to cover both.
@@ -71,10 +71,13 @@ impl WriterSchema {
     /// apache-avro's generic value of an Avro body (without the wire-format header) written
     /// with this schema.
     pub(crate) fn decode(&self, mut body: &[u8]) -> Result<Avro, String> {
-        self.reader
-            .read_value(&mut body)
-            .map_err(|e| format!("Avro data does not match its writer schema: {e}"))
+        self.reader.read_value(&mut body).map_err(not_matching)
     }
+}
+
+/// A decoding failure of either path, said alike.
+fn not_matching(e: impl std::fmt::Display) -> String {
+    format!("Avro data does not match its writer schema: {e}")
 }
 
 /// The parsed schema of `text`, parsed once per process.
