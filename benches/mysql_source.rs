@@ -45,6 +45,8 @@ use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::kafka::KafkaSettings;
 
 const DB: &str = "bench_src";
 const TABLE: &str = "orders";
@@ -582,15 +584,10 @@ fn sample_sizes(bootstrap: &str, topic: &str, max: usize) -> Result<(f64, f64, u
 }
 
 /// The worker's producer settings (runtime/src/kafka.rs).
+/// The worker's own producer settings (`KafkaSettings::producer` without overrides), so the
+/// ceiling producer is configured exactly as the captured records' producer.
 fn producer_config(bootstrap: &str) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", bootstrap)
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("batch.num.messages", "10000")
-        .set("queue.buffering.max.messages", "200000");
-    c
+    KafkaSettings::new(bootstrap).producer(&ConfigMap::new())
 }
 
 /// N records of the given sizes, distinct keys, to `topic`; seconds until all acknowledged.

@@ -54,7 +54,14 @@ impl KafkaSettings {
             .set("acks", "all")
             .set("linger.ms", "5")
             .set("batch.num.messages", "10000")
-            .set("queue.buffering.max.messages", "200000");
+            .set("queue.buffering.max.messages", "200000")
+            // Kafka's Java producer, and so Kafka Connect and Debezium, puts a keyed record in
+            // partition murmur2(key) mod n; librdkafka's default hashes keys with CRC32. With
+            // Java's choice a key's events stay in the partition they were in when a connector
+            // moves from Debezium to Tributary (a consumer's per-key order holds across the
+            // switch), and our topics co-partition with Java-written ones for Kafka Streams or
+            // ksqlDB joins. Records without a key are spread at random, as Java's are.
+            .set("partitioner", "murmur2_random");
         let mut cfg = self.base(&self.producer, overrides);
         for (k, v) in defaults.config_map() {
             if cfg.get(k).is_none() {
@@ -143,4 +150,24 @@ pub async fn create_topics(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producers_partition_keys_as_the_java_producer_unless_told_otherwise() {
+        let settings = KafkaSettings::new("localhost:9092");
+        let cfg = settings.producer(&ConfigMap::new());
+        assert_eq!(cfg.get("partitioner"), Some("murmur2_random"));
+
+        let overrides = ConfigMap::from([("partitioner".to_owned(), "consistent".to_owned())]);
+        let cfg = settings.producer(&overrides);
+        assert_eq!(
+            cfg.get("partitioner"),
+            Some("consistent"),
+            "a connector's override wins"
+        );
+    }
 }
