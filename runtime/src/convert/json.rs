@@ -22,8 +22,8 @@ use base64::Engine as _;
 use serde_json::Value as Json;
 
 use super::{ConvertError, Converter, Side};
-use crate::data::logical::{decimal_from_bytes, decimal_to_bytes, DECIMAL, DECIMAL_SCALE};
-use crate::data::{Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
+use crate::data::logical::{decimal_to_bytes, DECIMAL, DECIMAL_SCALE};
+use crate::data::{java_text, Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
 use crate::record::SchemaAndValue;
 
 const SCHEMAS_ENABLE: &str = "schemas.enable";
@@ -375,7 +375,7 @@ fn write_value(
                 Ok(())
             }
             DecimalFormat::Numeric => {
-                out.push_str(&java_decimal_string(unscaled, decimal_scale(schema)?));
+                out.push_str(&java_text::big_decimal(unscaled, decimal_scale(schema)?));
                 Ok(())
             }
         };
@@ -392,12 +392,8 @@ fn write_value(
             };
             let _ = write!(out, "{n}");
         }
-        (Type::Float32, Value::Float32(f)) => {
-            write_java_float(out, f64::from(*f), f.to_string(), format!("{f:e}"))
-        }
-        (Type::Float64, Value::Float64(f)) => {
-            write_java_float(out, *f, f.to_string(), format!("{f:e}"))
-        }
+        (Type::Float32, Value::Float32(f)) => write_java_number(out, java_text::float(*f)),
+        (Type::Float64, Value::Float64(f)) => write_java_number(out, java_text::double(*f)),
         (Type::Float64, Value::Float32(f)) => {
             write_value(out, Some(schema), &Value::Float64(f64::from(*f)), options)?
         }
@@ -466,8 +462,8 @@ fn write_schemaless(out: &mut String, value: &Value, options: Options) -> Result
         Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_) => {
             let _ = write!(out, "{}", value.as_i64().unwrap_or_default());
         }
-        Value::Float32(f) => write_java_float(out, f64::from(*f), f.to_string(), format!("{f:e}")),
-        Value::Float64(f) => write_java_float(out, *f, f.to_string(), format!("{f:e}")),
+        Value::Float32(f) => write_java_number(out, java_text::float(*f)),
+        Value::Float64(f) => write_java_number(out, java_text::double(*f)),
         Value::String(s) => write_string(out, s),
         Value::Bytes(b) => write_base64(out, b),
         Value::Array(items) => {
@@ -569,61 +565,15 @@ fn write_base64(out: &mut String, bytes: &[u8]) {
     out.push('"');
 }
 
-/// Java's `Double.toString`/`Float.toString` layout: plain with at least one decimal for
-/// 10⁻³ ≤ |x| < 10⁷, else `d.dddE±n`; non-finite values as Jackson's quoted names.
-/// `display` and `scientific` are Rust's shortest `{}` and `{:e}` renderings of the value.
-fn write_java_float(out: &mut String, x: f64, display: String, scientific: String) {
-    if x.is_nan() {
-        out.push_str("\"NaN\"");
-    } else if x.is_infinite() {
-        out.push_str(if x > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        });
-    } else if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
-        out.push_str(&display);
-        if !display.contains('.') {
-            out.push_str(".0");
-        }
+/// A Java number's text as Jackson writes it: the non-finite doubles as quoted names.
+fn write_java_number(out: &mut String, text: String) {
+    if matches!(text.as_str(), "NaN" | "Infinity" | "-Infinity") {
+        out.push('"');
+        out.push_str(&text);
+        out.push('"');
     } else {
-        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-        out.push_str(mantissa);
-        if !mantissa.contains('.') {
-            out.push_str(".0");
-        }
-        out.push('E');
-        out.push_str(exponent);
+        out.push_str(&text);
     }
-}
-
-/// Java's `BigDecimal.toString()` of an unscaled value and scale (what Jackson writes for
-/// `decimal.format=NUMERIC`): plain unless the exponent is small, then scientific.
-fn java_decimal_string(unscaled: &[u8], scale: i32) -> String {
-    let integer = decimal_from_bytes(unscaled, 0);
-    let (negative, digits) = match integer.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, integer.as_str()),
-    };
-    let adjusted = i64::from(digits.len() as u32) - 1 - i64::from(scale);
-    if scale >= 0 && adjusted >= -6 {
-        return decimal_from_bytes(unscaled, scale.unsigned_abs());
-    }
-    let mut out = String::with_capacity(digits.len() + 8);
-    if negative {
-        out.push('-');
-    }
-    out.push_str(&digits[..1]);
-    if digits.len() > 1 {
-        out.push('.');
-        out.push_str(&digits[1..]);
-    }
-    out.push('E');
-    if adjusted >= 0 {
-        out.push('+');
-    }
-    let _ = write!(out, "{adjusted}");
-    out
 }
 
 fn decimal_scale(schema: &Schema) -> Result<i32, String> {
@@ -1327,29 +1277,15 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_formatted_as_java_does() {
+    fn numbers_are_java_texts_with_jacksons_names_for_non_finite_doubles() {
         let f = |x: f64| {
             let mut s = String::new();
-            write_java_float(&mut s, x, x.to_string(), format!("{x:e}"));
+            write_java_number(&mut s, java_text::double(x));
             s
         };
-        assert_eq!(f(1.0), "1.0");
-        assert_eq!(f(0.001), "0.001");
-        assert_eq!(f(1234567.5), "1234567.5");
         assert_eq!(f(1e7), "1.0E7");
-        assert_eq!(f(-2.5e-5), "-2.5E-5");
-        assert_eq!(f(0.0), "0.0");
         assert_eq!(f(f64::NAN), "\"NaN\"");
-        let d = |text: &str, scale: i32| {
-            java_decimal_string(
-                &logical::decimal_to_bytes(text, 0).unwrap_or_default(),
-                scale,
-            )
-        };
-        assert_eq!(d("150", 2), "1.50");
-        assert_eq!(d("1", 7), "1E-7");
-        assert_eq!(d("-123", 0), "-123");
-        assert_eq!(d("1", -3), "1E+3");
+        assert_eq!(f(f64::INFINITY), "\"Infinity\"");
         assert_eq!(plain_decimal("1.5e-7").as_deref(), Some("0.00000015"));
         assert_eq!(plain_decimal("-12E2").as_deref(), Some("-1200"));
         assert_eq!(plain_decimal("3.25").as_deref(), Some("3.25"));

@@ -5,6 +5,8 @@
 //! such as `io.debezium.time.Date`). Mirroring it exactly is what lets our Avro and JSON output
 //! match theirs byte for byte and lets our sinks read their topics.
 
+pub mod calendar;
+pub mod java_text;
 pub mod logical;
 mod schema;
 mod value;

@@ -15,8 +15,9 @@ use mysql_async::binlog::jsonb::{
     self, Array, ComplexValue, JsonDom, JsonNumber, JsonScalar, Object, OpaqueValue, StorageFormat,
 };
 use mysql_async::consts::ColumnType;
+use tributary_runtime::data::java_text;
 
-use super::numeric::{java_double_string, DecimalText};
+use super::numeric::DecimalText;
 
 /// The JSON text of a binary JSON value.
 pub(crate) fn jsonb_to_text(value: &jsonb::Value<'_>) -> io::Result<String> {
@@ -36,7 +37,7 @@ fn write_value(value: &jsonb::Value<'_>, out: &mut String) -> io::Result<()> {
         J::U32(x) => push_display(out, x),
         J::I64(x) => push_display(out, x),
         J::U64(x) => push_display(out, x),
-        J::F64(x) => out.push_str(&java_double_string(*x)),
+        J::F64(x) => out.push_str(&java_text::double(*x)),
         J::String(s) => push_string(out, &String::from_utf8_lossy(s.str_raw())),
         J::SmallArray(a) => write_array(a, out)?,
         J::LargeArray(a) => write_array(a, out)?,

@@ -107,38 +107,6 @@ impl DecimalText {
     }
 }
 
-/// Java's `Double.toString`: plain notation with at least one fraction digit for
-/// 10⁻³ ≤ |d| < 10⁷, otherwise `d.dddE±n`; the shortest digits that read back the same.
-pub(crate) fn java_double_string(d: f64) -> String {
-    if d.is_nan() {
-        return "NaN".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.into();
-    }
-    let magnitude = d.abs();
-    if (1e-3..1e7).contains(&magnitude) {
-        let plain = format!("{d}");
-        if plain.contains('.') {
-            plain
-        } else {
-            format!("{plain}.0")
-        }
-    } else {
-        let sci = format!("{d:e}");
-        let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-        let mantissa = if mantissa.contains('.') {
-            mantissa.to_owned()
-        } else {
-            format!("{mantissa}.0")
-        };
-        format!("{mantissa}E{exponent}")
-    }
-}
-
 /// `Math.round(Double.parseDouble(text))` with Java's saturation: how Debezium reads an
 /// integer column's default.
 pub(crate) fn java_round(text: &str) -> Option<i64> {

@@ -5,6 +5,8 @@
 //! strings. Everything here is proleptic Gregorian and zone-free, as `java.time` is, so the
 //! counts agree with Debezium's for every year MySQL accepts (0001–9999).
 
+pub(crate) use tributary_runtime::data::calendar::{civil_from_days, days_from_civil};
+
 /// A date and time of day as MySQL stores it (no zone), microsecond precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DateTimeParts {
@@ -80,31 +82,6 @@ pub(crate) fn adjust_year(year: i64) -> i64 {
         70..=99 => year + 1900,
         _ => year,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `days` after 1970-01-01 (inverse of [`days_from_civil`]).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `io.debezium.time.ZonedTimestamp` text of a UTC instant, as `ZonedTimestamp.toIsoString`
