@@ -13,7 +13,10 @@ use apache_avro::types::Value as Avro;
 use mysql_async::prelude::Queryable;
 use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
-use support::{consume_all, kafka, map, start_worker, wait_for, worker_props, Http, Kafka};
+use support::{
+    consume_all, consume_all_with_headers, kafka, map, start_worker, wait_for, worker_props,
+    HeaderList, Http, Kafka,
+};
 use tributary_runtime::config::ConfigMap;
 
 fn mariadb_url() -> String {
@@ -262,6 +265,23 @@ async fn snapshot_then_streaming_in_debezium_shape() {
         &Avro::Int(50),
         "the key change ends with a create of the new key"
     );
+    // Debezium's headers on the halves of the key change (the tombstone keeps the delete's),
+    // each the other key as Kafka Connect's default header converter writes it; none elsewhere.
+    let (b, t, n) = (bootstrap.clone(), items.clone(), expected.len());
+    let headers: Vec<HeaderList> = tokio::task::spawn_blocking(move || {
+        consume_all_with_headers(&b, &t, n, Duration::from_secs(60))
+    })
+    .await
+    .expect("consume")
+    .into_iter()
+    .map(|(_, h)| h)
+    .collect();
+    let header = |name: &str, key: &str| vec![(name.to_owned(), Some(key.as_bytes().to_vec()))];
+    let mut want = vec![HeaderList::new(); expected.len()];
+    want[8] = header("__debezium.newkey", r#"{"id":50}"#);
+    want[9] = header("__debezium.newkey", r#"{"id":50}"#);
+    want[10] = header("__debezium.oldkey", r#"{"id":5}"#);
+    assert_eq!(headers, want);
     // Without `source.version` and `source.gtid.mode` (see the README's deliberate
     // differences): Tributary's version, and the streamed insert's MariaDB GTID.
     let s = sources(&bootstrap, &registry, &items, expected.len()).await;

@@ -8,9 +8,11 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::{redact, ConfigMap};
+use crate::record::Headers;
 
 /// Worker-level client settings: `bootstrap.servers`, security settings that every client
 /// needs (`security.protocol`, `ssl.*`, `sasl.*`), and the per-kind `producer.*`, `consumer.*`,
@@ -115,6 +117,17 @@ impl KafkaSettings {
         }
         out
     }
+}
+
+/// A consumed message's headers, in order, as a record holds them.
+pub fn message_headers(m: &BorrowedMessage<'_>) -> Headers {
+    m.headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Creates the topics that do not exist yet (KIP-158's `topic.creation.default.*`), treating

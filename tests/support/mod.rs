@@ -10,12 +10,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::ClientConfig;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::Plugins;
+use tributary_runtime::kafka::message_headers;
 use tributary_runtime::worker::{Standalone, WorkerConfig};
 
 pub type Kafka = MockCluster<'static, DefaultProducerContext>;
@@ -215,6 +216,40 @@ pub fn consume_all(
     expected: usize,
     timeout: Duration,
 ) -> Vec<Consumed> {
+    consume_all_as(bootstrap, topic, expected, timeout, consumed)
+}
+
+/// A record's headers: (name, value) in order.
+pub type HeaderList = tributary_runtime::record::Headers;
+
+/// As [`consume_all`], each record with its headers.
+pub fn consume_all_with_headers(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<(Consumed, HeaderList)> {
+    consume_all_as(bootstrap, topic, expected, timeout, |m| {
+        (consumed(m), message_headers(m))
+    })
+}
+
+fn consumed(m: &BorrowedMessage<'_>) -> Consumed {
+    (
+        m.partition(),
+        m.offset(),
+        m.key().map(<[u8]>::to_vec),
+        m.payload().map(<[u8]>::to_vec),
+    )
+}
+
+fn consume_all_as<T>(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+    read: impl Fn(&BorrowedMessage<'_>) -> T,
+) -> Vec<T> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("test-reader-{}", uniq()))
@@ -227,24 +262,14 @@ pub fn consume_all(
     let mut out = Vec::new();
     while out.len() < expected && Instant::now() < deadline {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            out.push((
-                m.partition(),
-                m.offset(),
-                m.key().map(<[u8]>::to_vec),
-                m.payload().map(<[u8]>::to_vec),
-            ));
+            out.push(read(&m));
         }
     }
     // Anything beyond the expected count (duplicates) arrives within a short grace period.
     let grace = Instant::now() + Duration::from_millis(500);
     while Instant::now() < grace {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
-            out.push((
-                m.partition(),
-                m.offset(),
-                m.key().map(<[u8]>::to_vec),
-                m.payload().map(<[u8]>::to_vec),
-            ));
+            out.push(read(&m));
         }
     }
     out
@@ -275,12 +300,7 @@ pub fn consume_until_idle(
             Some(Ok(m)) => {
                 started = true;
                 last = Instant::now();
-                out.push((
-                    m.partition(),
-                    m.offset(),
-                    m.key().map(<[u8]>::to_vec),
-                    m.payload().map(<[u8]>::to_vec),
-                ));
+                out.push(consumed(&m));
             }
             _ => {
                 if !started

@@ -20,8 +20,9 @@ use super::config::{GtidMode, MySqlConfig};
 use super::connection::{connect, is_mariadb};
 use super::ddl::{classify, DdlTarget, TableName};
 use super::events::{
-    change_records, heartbeat_record, same_key, schema_change_record, set_offset, truncate_record,
-    RowChange, SchemaChange, SourceInfo,
+    change_records, heartbeat_record, key_change_header, same_key, schema_change_record,
+    set_offset, truncate_record, RowChange, SchemaChange, SourceInfo, NEW_KEY_HEADER,
+    OLD_KEY_HEADER,
 };
 use super::offset::{BinlogPosition, MySqlOffset};
 use super::row_images::{RowImage, RowImages};
@@ -571,7 +572,10 @@ async fn rows_event(
         let produced = out.len();
         match op {
             Op::Update if !same_key(&key_before, &key_after) => {
-                // A primary-key change: Debezium's delete (+ tombstone) of the old key, then a create.
+                // A primary-key change: Debezium's delete (+ tombstone) of the old key, then a
+                // create, each with a header naming the other key.
+                let new_key_header = key_change_header(&table, NEW_KEY_HEADER, key_after.as_ref());
+                let old_key_header = key_change_header(&table, OLD_KEY_HEADER, key_before.as_ref());
                 if !config.skips("d") {
                     change_records(
                         config,
@@ -581,6 +585,7 @@ async fn rows_event(
                             key: key_before,
                             before: row_before,
                             after: None,
+                            headers: new_key_header,
                         },
                         &info,
                         &mut out,
@@ -595,6 +600,7 @@ async fn rows_event(
                             key: key_after,
                             before: None,
                             after: row_after,
+                            headers: old_key_header,
                         },
                         &info,
                         &mut out,
@@ -610,6 +616,7 @@ async fn rows_event(
                     key: key_before,
                     before: row_before,
                     after: None,
+                    headers: Vec::new(),
                 },
                 &info,
                 &mut out,
@@ -622,6 +629,7 @@ async fn rows_event(
                     key: key_after,
                     before: row_before,
                     after: row_after,
+                    headers: Vec::new(),
                 },
                 &info,
                 &mut out,

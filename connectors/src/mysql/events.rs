@@ -3,9 +3,12 @@
 
 use std::sync::OnceLock;
 
+use tributary_runtime::convert::header::simple_header_value;
 use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{tombstone, EventTime, Op};
-use tributary_runtime::record::{SchemaAndValue, SourceOffset, SourcePartition, SourceRecord};
+use tributary_runtime::record::{
+    Headers, SchemaAndValue, SourceOffset, SourcePartition, SourceRecord,
+};
 use tributary_runtime::schemas;
 
 use super::config::MySqlConfig;
@@ -72,7 +75,28 @@ pub struct RowChange<'a> {
     pub key: Option<Struct>,
     pub before: Option<Struct>,
     pub after: Option<Struct>,
+    /// Debezium's headers of a primary-key change ([`key_change_header`]); empty otherwise.
+    pub headers: Headers,
 }
+
+/// Debezium marks the two halves of a primary-key change (`UPDATE` that moves a row to another
+/// key): the delete of the old key carries `__debezium.newkey`, the create of the new key
+/// `__debezium.oldkey`, each holding the other key as Kafka Connect's default header converter
+/// writes it, so a consumer can tell a moved row from a deleted one.
+pub fn key_change_header(table: &Table, name: &str, other_key: Option<&Struct>) -> Headers {
+    match (&table.schemas.key, other_key) {
+        (Some(schema), Some(key)) => vec![(
+            name.to_owned(),
+            simple_header_value(schema, &Value::Struct(key.clone())),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The header on the delete half of a primary-key change, holding the new key.
+pub const NEW_KEY_HEADER: &str = "__debezium.newkey";
+/// The header on the create half of a primary-key change, holding the old key.
+pub const OLD_KEY_HEADER: &str = "__debezium.oldkey";
 
 /// The records of one row change: the event, and a tombstone after a delete when enabled.
 /// They move no offset: building one costs more than the rest of a small row's event, so the
@@ -103,7 +127,7 @@ pub fn change_records(
         key,
         value: SchemaAndValue::new(change.table.schemas.envelope.clone(), value),
         timestamp: None,
-        headers: Vec::new(),
+        headers: change.headers,
     };
     if change.op == Op::Delete && config.tombstones {
         let t = tombstone(&record);

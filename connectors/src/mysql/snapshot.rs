@@ -236,6 +236,7 @@ pub async fn run(
                     key,
                     before: None,
                     after: Some(after_row),
+                    headers: Vec::new(),
                 },
                 &snapshot_info(&start, marker, i as i32),
                 &mut records,

@@ -7,6 +7,7 @@
 
 pub mod avro;
 mod error;
+pub mod header;
 pub mod json;
 mod simple;
 

@@ -12,12 +12,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use crate::connector::{Prepared, SinkPreparer, TaskError, TopicPartition};
 use crate::convert::Converter;
+use crate::kafka::message_headers;
 use crate::processor::ProcessorChain;
 use crate::record::{Headers as RecordHeaders, SinkRecord};
 
@@ -34,14 +35,7 @@ pub(crate) struct RawRecord {
 
 impl RawRecord {
     pub(crate) fn from_message(m: &BorrowedMessage<'_>) -> RawRecord {
-        let headers = m
-            .headers()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = message_headers(m);
         RawRecord {
             topic: m.topic().to_owned(),
             partition: m.partition(),
