@@ -583,7 +583,6 @@ fn sample_sizes(bootstrap: &str, topic: &str, max: usize) -> Result<(f64, f64, u
     Ok((keys as f64 / n as f64, values as f64 / n as f64, n))
 }
 
-/// The worker's producer settings (runtime/src/kafka.rs).
 /// The worker's own producer settings (`KafkaSettings::producer` without overrides), so the
 /// ceiling producer is configured exactly as the captured records' producer.
 fn producer_config(bootstrap: &str) -> ClientConfig {
