@@ -7,7 +7,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -186,26 +186,31 @@ async fn two_sink_tasks_split_the_partitions_and_commit_after_flush() {
         "each partition had one owner: {tasks_of_partition:?}"
     );
 
-    let offsets = wait_for(
-        "the group's committed offsets to reach the end of every partition",
-        Duration::from_secs(30),
-        || async {
-            let (code, o) = api.get("/connectors/rec/offsets").await;
-            let ends: Vec<i64> = o["offsets"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e["offset"]["kafka_offset"].as_i64())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (code == 200
-                && ends.len() == PARTITIONS as usize
-                && ends.iter().all(|e| *e == PER_PARTITION))
-            .then_some(o)
-        },
-    )
-    .await;
+    // Not `wait_for`: a timeout shows how far the group's committed offsets got.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let offsets = loop {
+        let (code, o) = api.get("/connectors/rec/offsets").await;
+        let ends: Vec<i64> = o["offsets"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["offset"]["kafka_offset"].as_i64())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if code == 200
+            && ends.len() == PARTITIONS as usize
+            && ends.iter().all(|e| *e == PER_PARTITION)
+        {
+            break o;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after 30 s waiting for the group's committed offsets to reach the end of \
+             every partition; the last answer: {code} {o}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(offsets["offsets"][0]["partition"]["kafka_topic"], topic);
     worker.shutdown().await;
 }
