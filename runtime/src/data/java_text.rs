@@ -3,21 +3,24 @@
 //! Kafka Connect's JSON and header converters and Debezium write numbers as text this way;
 //! output that readers compare byte for byte, or parse back with Java, needs the same text.
 
+use std::fmt;
+
 use super::logical::decimal_from_bytes;
 
 /// Java's `Double.toString`: the shortest digits that read back the same, laid out plain with
 /// at least one fraction digit for 10⁻³ ≤ |x| < 10⁷, else as `d.dddEn`.
 pub fn double(x: f64) -> String {
-    layout(x, x.to_string(), format!("{x:e}"))
+    layout(x, &x)
 }
 
 /// Java's `Float.toString`: as [`double`], with the float's own shortest digits.
 pub fn float(x: f32) -> String {
-    layout(f64::from(x), x.to_string(), format!("{x:e}"))
+    layout(f64::from(x), &x)
 }
 
-/// `display` and `scientific` are Rust's shortest `{}` and `{:e}` renderings of `x`.
-fn layout(x: f64, display: String, scientific: String) -> String {
+/// `shortest` is `x` in its own type, whose `{}` and `{:e}` give the shortest digits; only the
+/// rendering the layout needs is made.
+fn layout(x: f64, shortest: &(impl fmt::Display + fmt::LowerExp)) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -25,12 +28,13 @@ fn layout(x: f64, display: String, scientific: String) -> String {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
-        return if display.contains('.') {
-            display
-        } else {
-            display + ".0"
-        };
+        let mut plain = shortest.to_string();
+        if !plain.contains('.') {
+            plain.push_str(".0");
+        }
+        return plain;
     }
+    let scientific = format!("{shortest:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
     let mut out = String::with_capacity(scientific.len() + 3);
     out.push_str(mantissa);
