@@ -10,13 +10,10 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jdbc_support::{account, accounts_sink, Feed, Kind, TestDb};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-use rdkafka::ClientConfig;
-use support::{kafka, start_plain_worker, wait_for, Http};
+use support::{consume_all_with_headers, kafka, start_plain_worker, wait_for, Http};
 use tributary_runtime::data::{SchemaBuilder, Value};
 use tributary_runtime::record::SchemaAndValue;
 
@@ -32,34 +29,21 @@ fn dead_letters(
     topic: &str,
     expected: usize,
 ) -> Vec<(i64, BTreeMap<String, String>)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "dlq-reader")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut out = Vec::new();
-    while out.len() < expected && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            let headers = m
-                .headers()
-                .map(|hs| {
-                    hs.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_owned(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                            )
-                        })
-                        .collect()
+    consume_all_with_headers(bootstrap, topic, expected, Duration::from_secs(20))
+        .into_iter()
+        .map(|((_, offset, _, _), headers)| {
+            let headers = headers
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        String::from_utf8_lossy(&v.unwrap_or_default()).into_owned(),
+                    )
                 })
-                .unwrap_or_default();
-            out.push((m.offset(), headers));
-        }
-    }
-    out
+                .collect();
+            (offset, headers)
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,10 +14,11 @@ use mysql_async::prelude::Queryable;
 use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use support::{
-    consume_all, consume_all_with_headers, kafka, map, start_worker, wait_for, worker_props,
-    HeaderList, Http, Kafka,
+    consume_all, consume_all_with_headers, kafka, map, start_worker, wait_for, worker_props, Http,
+    Kafka,
 };
 use tributary_runtime::config::ConfigMap;
+use tributary_runtime::record::Headers;
 
 fn mariadb_url() -> String {
     std::env::var("TRIBUTARY_TEST_MARIADB_URL")
@@ -268,7 +269,7 @@ async fn snapshot_then_streaming_in_debezium_shape() {
     // Debezium's headers on the halves of the key change (the tombstone keeps the delete's),
     // each the other key as Kafka Connect's default header converter writes it; none elsewhere.
     let (b, t, n) = (bootstrap.clone(), items.clone(), expected.len());
-    let headers: Vec<HeaderList> = tokio::task::spawn_blocking(move || {
+    let headers: Vec<Headers> = tokio::task::spawn_blocking(move || {
         consume_all_with_headers(&b, &t, n, Duration::from_secs(60))
     })
     .await
@@ -277,7 +278,7 @@ async fn snapshot_then_streaming_in_debezium_shape() {
     .map(|(_, h)| h)
     .collect();
     let header = |name: &str, key: &str| vec![(name.to_owned(), Some(key.as_bytes().to_vec()))];
-    let mut want = vec![HeaderList::new(); expected.len()];
+    let mut want = vec![Headers::new(); expected.len()];
     want[8] = header("__debezium.newkey", r#"{"id":50}"#);
     want[9] = header("__debezium.newkey", r#"{"id":50}"#);
     want[10] = header("__debezium.oldkey", r#"{"id":5}"#);

@@ -17,6 +17,7 @@ use rdkafka::ClientConfig;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::Plugins;
 use tributary_runtime::kafka::message_headers;
+use tributary_runtime::record::Headers;
 use tributary_runtime::worker::{Standalone, WorkerConfig};
 
 pub type Kafka = MockCluster<'static, DefaultProducerContext>;
@@ -219,16 +220,13 @@ pub fn consume_all(
     consume_all_as(bootstrap, topic, expected, timeout, consumed)
 }
 
-/// A record's headers: (name, value) in order.
-pub type HeaderList = tributary_runtime::record::Headers;
-
 /// As [`consume_all`], each record with its headers.
 pub fn consume_all_with_headers(
     bootstrap: &str,
     topic: &str,
     expected: usize,
     timeout: Duration,
-) -> Vec<(Consumed, HeaderList)> {
+) -> Vec<(Consumed, Headers)> {
     consume_all_as(bootstrap, topic, expected, timeout, |m| {
         (consumed(m), message_headers(m))
     })
