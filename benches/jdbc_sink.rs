@@ -524,8 +524,8 @@ fn my_values(r: &Row) -> [mysql_async::Value; 6] {
 }
 
 /// Waits (up to two minutes) until InnoDB has written back its dirty pages, so that no phase
-/// pays for the page flushing that the one before left behind: after 300,000 scattered
-/// inserts, that debt slowed the next phase's writes by a third.
+/// pays for the page flushing that the one before left behind (after scattered inserts that
+/// debt slows the next phase's writes).
 async fn mariadb_settle(conn: &mut mysql_async::Conn) -> Result<()> {
     let started = Instant::now();
     let before: String = conn

@@ -51,9 +51,9 @@ PIDFILE=$DIR/mariadbd.pid
 ERRLOG=$DIR/mariadbd.err
 PORTFILE=$DIR/port
 # A tmpdir of its own: a starting mariadbd deletes every #sql* file in its tmpdir, including
-# the temporary tables of other servers sharing it (seen: "Error on delete of
+# the temporary tables of other servers sharing it ("Error on delete of
 # '/tmp/#sql-temptable-….MAI'" in a running server, "Unknown table 'mysql.tmp_user_sys'" in a
-# bootstrap, each while another private server started).
+# bootstrap, when another private server starts meanwhile).
 TMPDIR_DB=$DIR/tmp
 SOCK=$DIR/mariadbd.sock
 # Unix socket paths are limited to 107 bytes; fall back to /tmp for deep checkouts.

@@ -9,7 +9,7 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::worker::{read_config_file, Standalone, WorkerConfig};
 
 /// mimalloc rather than glibc's malloc: change events are many small short-lived allocations
-/// spread over threads, where glibc spent close to half the worker's CPU (see Cargo.toml).
+/// spread over threads, where glibc's malloc spends much of the worker's CPU (see Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -48,10 +48,10 @@ enum Command {
 }
 
 /// No transparent huge pages for this process. mimalloc asks for them on its arenas, and then
-/// each fresh 2 MB page is zeroed on first touch and kept whole: in the benchmarks the sink
-/// worker spent ~10% of its CPU zeroing pages and peaked ~50 MB higher (155 → 105 MB), the
-/// source worker ~20 MB higher. The kernel checks the flag at fault time, so setting it first
-/// thing in `main` covers the arenas mimalloc may already have reserved.
+/// each fresh 2 MB page is zeroed on first touch and kept whole: CPU spent zeroing pages and
+/// resident memory a worker mostly never uses (figures in docs/benchmarks.md). The kernel
+/// checks the flag at fault time, so setting it first thing in `main` covers the arenas
+/// mimalloc may already have reserved.
 fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and touches no memory of ours.

@@ -1,8 +1,8 @@
 //! The MySQL/MariaDB source against a real MariaDB with binlog (scripts/mariadb.sh, port 3317):
-//! (librdkafka's mock cluster keeps about 5 MB per partition, so these tests stay below that.)
 //! snapshot, streaming of inserts/updates/deletes/truncates/DDL, transactions, tables without a
 //! primary key, and exact resume after restarts. Kafka is librdkafka's mock cluster; events are
 //! read back through the built-in registry with an independent Avro decoder.
+//! (librdkafka's mock cluster keeps about 5 MB per partition, so these tests stay below that.)
 
 mod support;
 

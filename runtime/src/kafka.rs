@@ -85,12 +85,11 @@ impl KafkaSettings {
             ("session.timeout.ms", "10000"),
             ("heartbeat.interval.ms", "1000"),
             // librdkafka prefetches up to 64 MB by default; a sink writing 1,000-row batches
-            // needs a fraction of that. 16 MB kept the sink bench's rate (PostgreSQL insert
-            // 65k → 71k rows/s) and cut its peak RSS from 136–156 MB to 94–97 MB.
+            // needs a fraction of that, and the rest is resident memory for nothing.
             ("queued.max.messages.kbytes", "16384"),
             // Once that queue is full, librdkafka postpones the next fetch of each partition by
             // this much (default 1 s): the sink then drained the queue and sat idle for up to a
-            // second, ~300 ms in every second of the sink bench. A short backoff refills the
+            // second. A short backoff refills the
             // queue as soon as the sink has taken from it.
             ("fetch.queue.backoff.ms", "20"),
         ] {

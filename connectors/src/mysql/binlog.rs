@@ -771,8 +771,8 @@ mod tests {
 
     #[test]
     fn the_first_rotate_loses_its_checksum_even_when_it_starts_with_a_digit() {
-        // Read once as "binlog.0000016": a checksum byte that is an ASCII digit looked like part
-        // of the sequence number, the file seemed to change, and the resume's row skip was lost.
+        // Not "binlog.0000016": a checksum byte that is an ASCII digit must not be read as part
+        // of the sequence number, or the file seems to change and the resume's row skip is lost.
         let mut raw = b"binlog.000001".to_vec();
         raw.extend([b'6', 0x9c, 0x01, 0xff]);
         assert_eq!(rotate_name(&raw, true), "binlog.000001");

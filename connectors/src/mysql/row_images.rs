@@ -3,7 +3,7 @@
 //! mysql_common's `BinlogRow` gives every value of every row its own `Column` holding owned
 //! copies of the database, table and column names, parses the table map's optional metadata
 //! again for each row, and copies each string value out of the event: capturing a backlog,
-//! that was the largest single cost of the worker (27% of its samples), for metadata the
+//! that was the largest single cost of the worker, for metadata the
 //! connector already has in its table model. Here the values are still decoded by
 //! mysql_common's `BinlogValue`; only the walk over an image (the bitmap of the columns it
 //! holds, the NULL bitmap, one value after another) is ours, done once per event for the

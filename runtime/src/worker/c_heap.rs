@@ -5,9 +5,7 @@
 //! stops, its consumer or producer and their threads are destroyed and the memory freed, but a
 //! freed chunk inside an arena stays resident until glibc trims it, which it does only from an
 //! arena's top. A worker that runs one connector after another (restarts, a connector deleted
-//! and another created, a rebalance's new task) then carried every earlier client's peak: in the
-//! jdbc_sink benchmark, four sinks in turn in one worker, the idle RSS between them went 18 → 74
-//! → 112 MB.
+//! and another created, a rebalance's new task) then carried every earlier client's peak.
 
 /// Runs a task runner's `run` (which drops the runner, its Kafka clients with it, when it
 /// returns), then gives the free memory back.

@@ -43,8 +43,8 @@ impl Deliveries {
 ///
 /// Records are numbered in send order and taken in that order, and Kafka answers each within
 /// the runner's in-flight bound, so the outcomes fit a window of slots from the oldest record
-/// not yet taken: no hashing per record, as a map keyed by number needed (a few percent of the
-/// capture's CPU at hundreds of thousands of records a second).
+/// not yet taken: no hashing per record, as a map keyed by number needed (at hundreds of
+/// thousands of records a second).
 #[derive(Default)]
 pub(crate) struct Answers {
     /// The number of the record in `slots[0]`.

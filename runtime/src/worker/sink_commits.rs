@@ -1,7 +1,7 @@
 //! The consumer-group offsets of one sink task: what the sink has flushed, and committing it.
 //!
 //! Every flushed batch is followed by an asynchronous commit of the partitions it moved:
-//! waiting for the coordinator's answer took up to a millisecond and a half per batch, and a
+//! waiting for the coordinator's answer would add a round trip to every batch, and a
 //! lost commit costs only records delivered again (sinks apply them idempotently). When a
 //! commit fails, the next one carries every flushed offset again; stopping commits
 //! synchronously. Offsets of revoked partitions are forgotten, never committed: their new

@@ -154,7 +154,7 @@ impl Drop for SinkIo {
     /// partitions back: the revocation must then be carried out at once, not queued for a
     /// runner that is gone. `run` sets this itself on a normal stop; this covers a runner
     /// abandoned mid-batch (its stop timed out), whose close otherwise never ended and held a
-    /// thread forever (seen once: a test process hung in the runtime's shutdown).
+    /// thread forever (and with it the runtime's shutdown).
     fn drop(&mut self) {
         self.consumer
             .context()

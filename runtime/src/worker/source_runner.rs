@@ -27,8 +27,7 @@ use crate::record::{SourceOffset, SourcePartition, SourceRecord};
 /// This bounds the worker's memory when the broker acknowledges slower than the source reads
 /// (a backlog into a slow broker): each such record holds its encoded key and value in
 /// librdkafka's queue. 50,000 is 0.7 s of a 70,000 rows/s stream and 0.17 s at 300,000 rows/s,
-/// far more than Kafka's acknowledgement latency; with 100,000 the end-to-end bench's source
-/// worker peaked at 125–131 MB against tansu, with 50,000 at 67–93 MB, at the same rates.
+/// far more than Kafka's acknowledgement latency.
 const MAX_IN_FLIGHT: usize = 50_000;
 
 struct StoreReader {

@@ -3,7 +3,7 @@
 //! Change streams are mostly inserts of keys the target has never seen, and for those an
 //! upsert is an insert: a COPY straight into the table is PostgreSQL's fastest insert, where
 //! the staged `INSERT … SELECT … ON CONFLICT` pays for the rows twice (into the stage, then
-//! into the table) and for a speculative insertion per row (README § Performance has the
+//! into the table) and for a speculative insertion per row (docs/benchmarks.md has the
 //! rates). A batch that touches an existing key makes the COPY fail; the writer
 //! then rolls back to a savepoint and merges as before, so the result is the same either way
 //! and only the failed attempt is wasted. This policy keeps that waste small when the stream

@@ -3,7 +3,7 @@
 //! (`INSERT … SELECT … ON CONFLICT DO UPDATE`, `UPDATE … FROM`, `DELETE … USING`). Inserts and
 //! upserts first try a COPY straight into the target (`db/direct_copy.rs` says when).
 //!
-//! COPY is several times faster than multi-row INSERT here (see the project README), and its
+//! COPY is PostgreSQL's fastest way in (docs/benchmarks.md has the rates), and its
 //! text format lets PostgreSQL parse every value with the column's own input function, so a
 //! value that does not fit fails exactly as an INSERT of it would.
 

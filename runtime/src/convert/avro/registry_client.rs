@@ -29,10 +29,10 @@ pub(crate) struct RegistryClient {
 
 /// The TLS setup every registry client of the process shares.
 ///
-/// Building one reads the system's CA certificates and sets up OpenSSL: ~0.5 G instructions
-/// (callgrind), about a tenth of a second here, and every task built two (its key and value
-/// converters) before its first record, whether or not the registry speaks TLS. `None` when it
-/// cannot be built: each client then builds its own and reports the failure.
+/// Building one reads the system's CA certificates and sets up OpenSSL, a delay every task
+/// paid twice (its key and value converters) before its first record, whether or not the
+/// registry speaks TLS. `None` when it cannot be built: each client then builds its own and
+/// reports the failure.
 fn shared_tls() -> Option<native_tls::TlsConnector> {
     static TLS: OnceLock<Option<native_tls::TlsConnector>> = OnceLock::new();
     TLS.get_or_init(|| native_tls::TlsConnector::new().ok())

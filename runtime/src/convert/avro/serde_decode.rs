@@ -9,7 +9,8 @@
 //! [`ConnectSeed`] that carries the value's Connect schema, so the Connect value is built as
 //! the bytes are read: a record's values come in writer order, which is the Connect schema's
 //! order (the Connect schema is derived from the same writer schema), and nothing is built in
-//! between (an intermediate datum mapped onto Connect afterwards cost a third of the decoding).
+//! between (an intermediate datum mapped onto Connect afterwards would be built and dropped
+//! for every record).
 //! [`supported`] decides once per writer schema; the rest (general unions, maps with
 //! non-string keys, UUID, duration and big-decimal types, records apache-avro reads as Rust
 //! tuples) keeps the generic path.
