@@ -50,11 +50,11 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use tributary_connectors::mysql::schemas;
 use tributary_runtime::convert::{self, Converter, Side};
 use tributary_runtime::data::{logical, SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{EventTime, Op, TableSchemas};
 use tributary_runtime::record::SchemaAndValue;
-use tributary_runtime::schemas;
 
 const INSERTS: &str = "bench.shop.orders";
 const UPDATES: &str = "bench.shop.orders.updates";
@@ -182,7 +182,7 @@ impl Envelope {
                 "bench.shop.orders",
                 &fields[..1],
                 &fields,
-                schemas::mysql_source(),
+                schemas::source(),
             ),
         }
     }
@@ -206,7 +206,7 @@ impl Envelope {
             key_schema.clone(),
             Value::Struct(Struct::new(key_schema).with("id", id)),
         );
-        let mut source = Struct::new(schemas::mysql_source());
+        let mut source = Struct::new(schemas::source());
         for (k, v) in [
             ("version", Value::from("0.1.0")),
             ("connector", Value::from("mysql")),

@@ -178,6 +178,14 @@ pub fn tombstone(delete: &SourceRecord) -> SourceRecord {
 mod tests {
     use super::*;
 
+    /// A source block of the tests' own: the envelope takes whatever block a connector gives.
+    fn source_block() -> SchemaRef {
+        SchemaBuilder::structure()
+            .name("test.Source")
+            .field("name", SchemaBuilder::string())
+            .build_ref()
+    }
+
     fn table() -> TableSchemas {
         let id = SchemaBuilder::int64().build_ref();
         let name = SchemaBuilder::string().optional().build_ref();
@@ -185,7 +193,7 @@ mod tests {
             "shop.inventory.customers",
             &[("id".into(), id.clone())],
             &[("id".into(), id), ("name".into(), name)],
-            schemas::datagen_source(),
+            source_block(),
         )
     }
 
@@ -215,6 +223,9 @@ mod tests {
         );
         let before = &t.envelope.fields[0].schema;
         assert!(before.optional && before.is_named("shop.inventory.customers.Value"));
+        assert_eq!(t.envelope.fields[2].schema, source_block());
+        let transaction = &t.envelope.fields[3].schema;
+        assert!(transaction.optional && transaction.is_named("event.block"));
     }
 
     #[test]
@@ -223,7 +234,7 @@ mod tests {
             "p.d.t",
             &[],
             &[("a".into(), SchemaBuilder::int32().optional().build_ref())],
-            schemas::datagen_source(),
+            source_block(),
         );
         assert!(t.key.is_none());
     }
@@ -234,7 +245,7 @@ mod tests {
         let after = Struct::new(t.row.clone())
             .with("id", 7i64)
             .with("name", "ann");
-        let source = Struct::new(schemas::datagen_source());
+        let source = Struct::new(source_block()).with("name", "test");
         let at = EventTime {
             nanos: 1_700_000_000_123_456_789,
         };

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use tributary_connectors::mysql::schemas;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::convert::{self, Converter, Side};
 use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{EventTime, Op, TableSchemas};
 use tributary_runtime::record::SchemaAndValue;
-use tributary_runtime::schemas;
 
 pub fn mariadb_base() -> String {
     std::env::var("TRIBUTARY_TEST_MARIADB_URL")
@@ -389,7 +389,7 @@ impl Table {
                 &format!("{prefix}.{db}.{table}"),
                 &key_fields,
                 &fields,
-                schemas::mysql_source(),
+                schemas::source(),
             ),
             prefix: prefix.to_owned(),
             db: db.to_owned(),
@@ -424,7 +424,7 @@ impl Table {
     }
 
     fn source(&self) -> Struct {
-        let mut s = Struct::new(schemas::mysql_source());
+        let mut s = Struct::new(schemas::source());
         for (k, v) in [
             ("version", Value::from("3.6.3.Final")),
             ("connector", Value::from("mysql")),

@@ -9,10 +9,11 @@
 //! Records: topic `<topic.prefix>.demo.customers`; key `<base>.Key {id}`; value
 //! `<base>.Envelope` with `before`/`after` of `<base>.Value {id, name, email, balance
 //! DECIMAL(12,2), updated_at io.debezium.time.Timestamp}` and the `source` block of
-//! `schemas/io.tributary.connector.datagen.Source.avsc`. Source partition
+//! `schemas/io.tributary.connector.datagen.Source.avsc` ([`schemas::source`]). Source partition
 //! `{"server": <topic.prefix>}`, offset `{"seq": <events fully emitted>}`.
 
 pub mod config;
+pub mod schemas;
 pub mod sequence;
 pub mod source;
 

@@ -10,9 +10,9 @@ use tributary_runtime::connector::{SourceTask, SourceTaskContext, TaskError, Tas
 use tributary_runtime::data::{logical, SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{self, EventTime, Op, TableSchemas};
 use tributary_runtime::record::{SchemaAndValue, SourceOffset, SourcePartition, SourceRecord};
-use tributary_runtime::schemas;
 
 use super::config::DatagenConfig;
+use super::schemas;
 use super::sequence::{ChangeEvent, Row, Sequence};
 use super::{CONNECTOR_NAME, DATABASE, TABLE};
 
@@ -37,12 +37,7 @@ pub fn table_schemas(topic_prefix: &str) -> TableSchemas {
         ),
     ];
     let base = format!("{topic_prefix}.{DATABASE}.{TABLE}");
-    TableSchemas::new(
-        &base,
-        &[("id".into(), id)],
-        &row_fields,
-        schemas::datagen_source(),
-    )
+    TableSchemas::new(&base, &[("id".into(), id)], &row_fields, schemas::source())
 }
 
 /// The source partition of a datagen connector: one per topic prefix, as Debezium's
@@ -98,7 +93,7 @@ impl RecordBuilder {
             ),
             None => SchemaAndValue::null(),
         };
-        let source = Struct::new(schemas::datagen_source())
+        let source = Struct::new(schemas::source())
             .with("version", env!("CARGO_PKG_VERSION"))
             .with("connector", CONNECTOR_NAME)
             .with("name", self.config.topic_prefix.as_str())

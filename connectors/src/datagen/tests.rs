@@ -16,7 +16,6 @@ use tributary_runtime::connector::{
 use tributary_runtime::data::{logical, Type, Value};
 use tributary_runtime::envelope::Op;
 use tributary_runtime::record::{SourceOffset, SourcePartition, SourceRecord};
-use tributary_runtime::schemas;
 
 use super::source::{source_offset, source_partition};
 use super::*;
@@ -296,7 +295,7 @@ async fn schemas_are_named_after_the_topic_prefix_as_debeziums() {
     assert!(updated_at.is_named("io.debezium.time.Timestamp"));
     assert_eq!(updated_at.version, Some(1));
     let (_, source) = envelope.field("source").expect("source");
-    assert_eq!(source.schema, schemas::datagen_source());
+    assert_eq!(source.schema, schemas::source());
 }
 
 #[tokio::test(start_paused = true)]

@@ -8,7 +8,6 @@ use tributary_runtime::connector::{Connector, Plugins};
 use tributary_runtime::data::{logical, SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::{Op, TableSchemas};
 use tributary_runtime::record::{SchemaAndValue, SinkRecord};
-use tributary_runtime::schemas;
 
 use super::batch::collapse;
 use super::cell::Cell;
@@ -17,6 +16,7 @@ use super::config::{JdbcSinkConfig, PkMode};
 use super::dialect::{Dialect, InsertMode};
 use super::ident::TableId;
 use super::JdbcSinkConnector;
+use crate::datagen;
 
 fn config(pairs: &[(&str, &str)]) -> ConfigMap {
     let mut c: ConfigMap = [
@@ -206,12 +206,12 @@ fn table() -> TableSchemas {
                 logical::decimal(Some(10), 2).optional().build_ref(),
             ),
         ],
-        schemas::datagen_source(),
+        datagen::schemas::source(),
     )
 }
 
 fn source() -> Struct {
-    let mut s = Struct::new(schemas::datagen_source());
+    let mut s = Struct::new(datagen::schemas::source());
     s.put("db", "inv");
     s.put("table", "customers");
     s

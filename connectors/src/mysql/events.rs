@@ -9,10 +9,10 @@ use tributary_runtime::envelope::{tombstone, EventTime, Op};
 use tributary_runtime::record::{
     Headers, SchemaAndValue, SourceOffset, SourcePartition, SourceRecord,
 };
-use tributary_runtime::schemas;
 
 use super::config::MySqlConfig;
 use super::offset::{partition, MySqlOffset};
+use super::schemas;
 use super::table::Table;
 
 /// Our `source.version` (Debezium writes its own, e.g. `3.6.3.Final`; `source.version` in the
@@ -43,9 +43,9 @@ pub fn source_block(
     let text = |s: &str| Value::String(s.to_owned());
     let optional_text = |s: Option<&str>| s.map_or(Value::Null, text);
     // Every row event has one, so the values are given in the schema's field order (pinned by
-    // `schemas`' `mysql_source_block_has_debeziums_fields_in_order`) instead of put by name.
+    // `schemas`' `source_block_has_debeziums_fields_in_order`) instead of put by name.
     Struct {
-        schema: schemas::mysql_source(),
+        schema: schemas::source(),
         values: vec![
             text(&config.source_version),
             text("mysql"),
@@ -185,8 +185,8 @@ pub fn schema_change_record(
     offset: &MySqlOffset,
 ) -> SourceRecord {
     let now = EventTime::now();
-    let key_schema = schemas::mysql_schema_change_key();
-    let value_schema = schemas::mysql_schema_change_value();
+    let key_schema = schemas::schema_change_key();
+    let value_schema = schemas::schema_change_value();
     let key = Struct::new(key_schema.clone()).with("databaseName", change.db);
     let mut value = Struct::new(value_schema.clone());
     value.put(

@@ -10,6 +10,7 @@ mod events;
 pub mod filters;
 pub mod offset;
 mod row_images;
+pub mod schemas;
 mod snapshot;
 mod snapshot_schema;
 mod source;

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use tributary_runtime::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use tributary_runtime::envelope::TableSchemas;
-use tributary_runtime::schemas;
 
 use super::config::MySqlConfig;
+use super::schemas;
 use super::table_changes::TableExtras;
 use super::types::{connect_schema, Column};
 
@@ -80,7 +80,7 @@ impl Table {
             })
             .collect();
         let base = format!("{}.{db}.{name}", config.topic_prefix);
-        let schemas = TableSchemas::new(&base, &key_fields, &row_fields, schemas::mysql_source());
+        let schemas = TableSchemas::new(&base, &key_fields, &row_fields, schemas::source());
         Table {
             db: db.to_owned(),
             name: name.to_owned(),

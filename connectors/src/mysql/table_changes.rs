@@ -16,8 +16,8 @@
 use std::sync::OnceLock;
 
 use tributary_runtime::data::{SchemaRef, Struct, Value};
-use tributary_runtime::schemas;
 
+use super::schemas;
 use super::table::Table;
 use super::types::{Column, ColumnDefault, ColumnKind};
 
@@ -50,7 +50,7 @@ pub struct TableExtras {
 
 /// The compiled-in schema-change schema lacks a part this module fills: a build defect.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the schema io.debezium.connector.mysql.SchemaChangeValue has no {0}; schemas/ and table_changes.rs disagree")]
+#[error("the schema io.debezium.connector.mysql.SchemaChangeValue has no {0}; mysql/schemas/ and table_changes.rs disagree")]
 pub struct TableChangesError(&'static str);
 
 /// `java.sql.Types` codes Debezium's MySQL DDL parser assigns.
@@ -218,7 +218,7 @@ fn element_schema(schema: &SchemaRef, what: &'static str) -> Result<SchemaRef, T
 fn change_schemas() -> Result<&'static ChangeSchemas, TableChangesError> {
     static CELL: OnceLock<Result<ChangeSchemas, TableChangesError>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let value = schemas::mysql_schema_change_value();
+        let value = schemas::schema_change_value();
         let change = element_schema(
             &field_schema(&value, "tableChanges")?,
             "tableChanges element",

@@ -51,8 +51,8 @@ pub fn debezium(base: SchemaBuilder, name: &str) -> SchemaBuilder {
 }
 
 /// The unscaled value of a decimal string (`-123.4500` with scale 4 → −1234500) as Connect's
-/// big-endian two's-complement bytes, for decimals wider than any machine integer (MySQL
-/// allows 65 digits). Returns `None` for text that is not a plain decimal number.
+/// big-endian two's-complement bytes, for decimals wider than any machine integer (a database
+/// column may have 65 digits). Returns `None` for text that is not a plain decimal number.
 pub fn decimal_to_bytes(text: &str, scale: u32) -> Option<Vec<u8>> {
     let text = text.trim();
     let (negative, digits) = match text.strip_prefix('-') {

@@ -1,6 +1,6 @@
 //! The Avro converter against the built-in registry served over HTTP, checked with an
 //! independent decoder (`schema_registry_converter`'s `AvroDecoder`) and with the recorded
-//! Debezium events of `tests/fixtures/debezium-3.6.3-mysql/`.
+//! Debezium events ([`super::reference`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use serde_json::Value as Json;
 
-use super::{avro_schema_from_connect, connect_schema_from_avro, AvroConverter};
+use super::{avro_schema_from_connect, connect_schema_from_avro, reference, AvroConverter};
 use crate::convert::{ConvertError, Converter, Side};
 use crate::data::logical::{decimal_from_bytes, decimal_to_bytes, DECIMAL, DECIMAL_SCALE};
 use crate::data::{SchemaBuilder, SchemaRef, Struct, Type, Value};
@@ -43,53 +43,7 @@ fn converter(side: Side, url: &str, extra: &[(&str, &str)]) -> Result<AvroConver
 }
 
 fn reference_schema(file: &str) -> Result<(String, SchemaRef), Box<dyn std::error::Error>> {
-    let text = match file {
-        "PREFIX-key.v1.avsc" => include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-key.v1.avsc"
-        )),
-        "PREFIX-value.v1.avsc" => include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-value.v1.avsc"
-        )),
-        "PREFIX.refdb.all_types-key.v1.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-key.v1.avsc"
-            ))
-        }
-        "PREFIX.refdb.all_types-value.v1.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v1.avsc"
-            ))
-        }
-        "PREFIX.refdb.all_types-value.v2.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
-            ))
-        }
-        "PREFIX.refdb.composite-key.v1.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-key.v1.avsc"
-            ))
-        }
-        "PREFIX.refdb.composite-value.v1.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
-            ))
-        }
-        "PREFIX.refdb.no_pk-value.v1.avsc" => {
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.no_pk-value.v1.avsc"
-            ))
-        }
-        other => return Err(format!("no reference schema {other}").into()),
-    };
+    let text = reference::schema(file).ok_or_else(|| format!("no reference schema {file}"))?;
     Ok((
         text.to_owned(),
         connect_schema_from_avro(&serde_json::from_str(text)?)?,
@@ -220,12 +174,7 @@ async fn recorded_debezium_events_round_trip_and_register_the_reference_schemas(
     let values = converter(Side::Value, &url, &[])?;
     let decoder = AvroDecoder::new(SrSettings::new(url.clone()));
     let mut checked = 0;
-    for line in include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/debezium-3.6.3-mysql/events.jsonl"
-    ))
-    .lines()
-    {
+    for line in reference::EVENTS.lines() {
         let event: Json = serde_json::from_str(line)?;
         let topic = event["topic"].as_str().ok_or("topic")?;
         for (side, converter, json) in [

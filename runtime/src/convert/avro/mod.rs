@@ -26,6 +26,8 @@ mod codec_tests;
 #[cfg(test)]
 mod http_tests;
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod schema_tests;
 
 use std::collections::BTreeMap;

@@ -1,161 +1,23 @@
-//! Schema translation against the Avro schemas Confluent's Java converter registered for
-//! Debezium 3.6.3 (`tests/fixtures/debezium-3.6.3-mysql/`, copied from the reference recording).
+//! Schema translation, against the Avro schemas Confluent's Java converter registered for
+//! Debezium's events ([`super::reference`]) and case by case.
 
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use super::{avro_schema_from_connect, connect_schema_from_avro};
-use crate::data::logical::{self, DBZ_ENUM};
+use super::{avro_schema_from_connect, connect_schema_from_avro, reference};
+use crate::data::logical;
 use crate::data::{Schema, SchemaBuilder, SchemaRef, Type, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const REFERENCE_FILES: [(&str, &str); 8] = [
-    (
-        "PREFIX-key.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-key.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX-value.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX-value.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.all_types-key.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-key.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.all_types-value.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.all_types-value.v2.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.composite-key.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-key.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.composite-value.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
-        )),
-    ),
-    (
-        "PREFIX.refdb.no_pk-value.v1.avsc",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.no_pk-value.v1.avsc"
-        )),
-    ),
-];
 
 fn opt(b: SchemaBuilder) -> SchemaRef {
     b.optional().build_ref()
 }
 
-/// Debezium's MySQL `source` block, as its connector builds it.
-fn mysql_source() -> SchemaRef {
-    SchemaBuilder::structure()
-        .name("io.debezium.connector.mysql.Source")
-        .version(1)
-        .field("version", SchemaBuilder::string())
-        .field("connector", SchemaBuilder::string())
-        .field("name", SchemaBuilder::string())
-        .field("ts_ms", SchemaBuilder::int64())
-        .field(
-            "snapshot",
-            logical::debezium(SchemaBuilder::string(), DBZ_ENUM)
-                .parameter("allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental")
-                .default_value(Value::String("false".into()))
-                .optional(),
-        )
-        .field("db", SchemaBuilder::string())
-        .field("sequence", opt(SchemaBuilder::string()))
-        .field("ts_us", opt(SchemaBuilder::int64()))
-        .field("ts_ns", opt(SchemaBuilder::int64()))
-        .field("table", opt(SchemaBuilder::string()))
-        .field("server_id", SchemaBuilder::int64())
-        .field("gtid", opt(SchemaBuilder::string()))
-        .field("file", SchemaBuilder::string())
-        .field("pos", SchemaBuilder::int64())
-        .field("row", SchemaBuilder::int32())
-        .field("thread", opt(SchemaBuilder::int64()))
-        .field("query", opt(SchemaBuilder::string()))
-        .build_ref()
-}
-
-/// The value schema of `refdb.composite` (k1 INT, k2 VARCHAR, v INT NULL), built by hand the
-/// way Debezium builds it.
-fn composite_envelope() -> SchemaRef {
-    let row = SchemaBuilder::structure()
-        .name("PREFIX.refdb.composite.Value")
-        .field("k1", SchemaBuilder::int32())
-        .field("k2", SchemaBuilder::string())
-        .field("v", opt(SchemaBuilder::int32()))
-        .optional()
-        .build_ref();
-    let transaction = SchemaBuilder::structure()
-        .name("event.block")
-        .version(1)
-        .field("id", SchemaBuilder::string())
-        .field("total_order", SchemaBuilder::int64())
-        .field("data_collection_order", SchemaBuilder::int64())
-        .optional()
-        .build_ref();
-    SchemaBuilder::structure()
-        .name("PREFIX.refdb.composite.Envelope")
-        .version(2)
-        .field("before", row.clone())
-        .field("after", row)
-        .field("source", mysql_source())
-        .field("transaction", transaction)
-        .field("op", SchemaBuilder::string())
-        .field("ts_ms", opt(SchemaBuilder::int64()))
-        .field("ts_us", opt(SchemaBuilder::int64()))
-        .field("ts_ns", opt(SchemaBuilder::int64()))
-        .build_ref()
-}
-
-#[test]
-fn debezium_envelope_translates_to_the_schema_confluent_registered() -> TestResult {
-    let expected: Json = serde_json::from_str(include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
-    )))?;
-    let ours = avro_schema_from_connect(&composite_envelope())?;
-    // Compare the text we would register, re-parsed, so key order counts too.
-    let ours: Json = serde_json::from_str(&serde_json::to_string(&ours)?)?;
-    assert_eq!(
-        serde_json::to_string_pretty(&ours)?,
-        serde_json::to_string_pretty(&expected)?
-    );
-    Ok(())
-}
-
 #[test]
 fn every_reference_schema_survives_avro_to_connect_to_avro() -> TestResult {
-    for (file, text) in REFERENCE_FILES {
+    for (file, text) in reference::SCHEMAS {
         let original: Json = serde_json::from_str(text)?;
         let connect = connect_schema_from_avro(&original).map_err(|e| format!("{file}: {e}"))?;
         let back = avro_schema_from_connect(&connect).map_err(|e| format!("{file}: {e}"))?;
@@ -172,49 +34,10 @@ fn every_reference_schema_survives_avro_to_connect_to_avro() -> TestResult {
 /// generic values; `http_tests` checks the decoded records against the recording.
 #[test]
 fn every_reference_schema_decodes_through_serde() -> TestResult {
-    for (file, text) in REFERENCE_FILES {
+    for (file, text) in reference::SCHEMAS {
         let writer = super::writer_schema::WriterSchema::parse(text)?;
         assert!(writer.decodes_through_serde(), "{file}");
     }
-    Ok(())
-}
-
-#[test]
-fn reference_schemas_read_as_debeziums_connect_schemas() -> TestResult {
-    let text = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.composite-value.v1.avsc"
-    ));
-    let connect = connect_schema_from_avro(&serde_json::from_str(text)?)?;
-    assert_eq!(connect, composite_envelope());
-
-    let text = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/debezium-3.6.3-mysql/PREFIX.refdb.all_types-value.v2.avsc"
-    ));
-    let envelope = connect_schema_from_avro(&serde_json::from_str(text)?)?;
-    let row = &envelope.fields[0].schema;
-    assert!(row.optional && row.is_named("PREFIX.refdb.all_types.Value"));
-    let field = |name: &str| {
-        row.field(name)
-            .map(|(_, f)| f.schema.clone())
-            .ok_or(name.to_owned())
-    };
-    assert_eq!(field("c_tinyint")?.ty, Type::Int16);
-    let decimal = field("c_decimal")?;
-    assert!(decimal.is_named(logical::DECIMAL));
-    assert_eq!(
-        decimal.parameters,
-        [
-            ("scale".into(), "4".into()),
-            ("connect.decimal.precision".into(), "20".into())
-        ]
-    );
-    assert_eq!(
-        field("c_added")?.default,
-        Some(Value::String("dflt".into()))
-    );
-    assert_eq!(field("c_geom")?.doc.as_deref(), Some("Geometry"));
     Ok(())
 }
 
