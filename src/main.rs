@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tributary_runtime::config::ConfigMap;
+use tributary_runtime::kafka::{InProcessKafka, NewTopicSpec};
 use tributary_runtime::worker::{read_config_file, Standalone, WorkerConfig};
 
 /// mimalloc rather than glibc's malloc: change events are many small short-lived allocations
@@ -100,11 +101,18 @@ async fn standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> 
 async fn quickstart(dir: PathBuf, port: u16, rate: u32) -> Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
-    let kafka = rdkafka::mocking::MockCluster::new(1).context("starting the in-process Kafka")?;
-    let bootstrap = kafka.bootstrap_servers();
+    let kafka = InProcessKafka::start(1).context("starting the in-process Kafka")?;
+    let bootstrap = kafka.bootstrap_servers().to_owned();
     let topic = "quickstart.demo.customers";
+    // Before the sink subscribes to it, so that it finds the topic at once.
     kafka
-        .create_topic(topic, 3, 1)
+        .create_topic(&NewTopicSpec {
+            name: topic.to_owned(),
+            partitions: 3,
+            replication_factor: 1,
+            configs: Default::default(),
+        })
+        .await
         .context("creating the demo topic")?;
     let output = dir.join("customers.jsonl");
     let worker_props: ConfigMap = [
@@ -125,6 +133,8 @@ async fn quickstart(dir: PathBuf, port: u16, rate: u32) -> Result<()> {
     let mut config = WorkerConfig::parse(&worker_props)?;
     // The in-process Kafka does not outlive this run, so neither do connectors or offsets.
     config.connector_config_file = None;
+    // It has no CreateTopics API: connectors' topic.creation.* settings go through its own.
+    config.in_process_kafka = Some(kafka.clone());
     let _ = std::fs::remove_file(dir.join("connect.offsets"));
     let source: ConfigMap = [
         ("name", "demo-source"),

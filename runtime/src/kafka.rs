@@ -1,15 +1,17 @@
 //! Kafka client settings shared by everything a worker creates (producers, consumers, admin
-//! clients), and topic creation for brokers that do not auto-create topics.
+//! clients); topics probed and created as Kafka Connect does ([`topics`]); the in-process Kafka
+//! of the quickstart ([`in_process`]).
+
+pub mod in_process;
+pub mod topics;
+
+pub use in_process::InProcessKafka;
+pub use topics::{Creation, NewTopicSpec, TopicAdmin, TopicError};
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
-use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::{redact, ConfigMap};
 use crate::record::Headers;
@@ -127,41 +129,6 @@ pub fn message_headers(m: &BorrowedMessage<'_>) -> Headers {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Creates the topics that do not exist yet (KIP-158's `topic.creation.default.*`), treating
-/// "already exists" as success so that concurrent creators do not fail.
-pub async fn create_topics(
-    admin: &AdminClient<DefaultClientContext>,
-    topics: &[String],
-    partitions: i32,
-    replication_factor: i32,
-    configs: &[(&str, &str)],
-) -> Result<(), KafkaError> {
-    if topics.is_empty() {
-        return Ok(());
-    }
-    let new_topics: Vec<NewTopic> = topics
-        .iter()
-        .map(|t| {
-            configs.iter().fold(
-                NewTopic::new(t, partitions, TopicReplication::Fixed(replication_factor)),
-                |nt, (k, v)| nt.set(k, v),
-            )
-        })
-        .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    for result in admin.create_topics(&new_topics, &options).await? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => {
-                return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
-                    tracing::warn!(%topic, ?code, "could not create topic");
-                })
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

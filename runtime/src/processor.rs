@@ -26,17 +26,9 @@ pub struct ProcessorChain {
 }
 
 impl ProcessorChain {
-    /// Builds the chain named by `transforms` (each alias's `transforms.<alias>.type`).
-    pub fn from_config(config: &ConfigMap) -> Result<ProcessorChain, ConfigError> {
-        let aliases: Vec<&str> = config
-            .get("transforms")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+    /// Builds the chain of `aliases` (the connector's `transforms`), each of type
+    /// `transforms.<alias>.type` in `config`.
+    pub fn new(aliases: &[String], config: &ConfigMap) -> Result<ProcessorChain, ConfigError> {
         let mut processors = Vec::new();
         for alias in aliases {
             let key = format!("transforms.{alias}.type");
@@ -80,7 +72,7 @@ mod tests {
 
     #[test]
     fn no_transforms_is_an_empty_chain() {
-        let chain = ProcessorChain::from_config(&ConfigMap::new()).expect("empty chain");
+        let chain = ProcessorChain::new(&[], &ConfigMap::new()).expect("empty chain");
         assert!(chain.is_empty());
     }
 
@@ -94,7 +86,7 @@ mod tests {
             ),
         ]
         .into();
-        let err = ProcessorChain::from_config(&config)
+        let err = ProcessorChain::new(&["unwrap".to_owned()], &config)
             .err()
             .expect("rejected");
         assert_eq!(err.key(), Some("transforms.unwrap.type"));
@@ -103,7 +95,7 @@ mod tests {
     #[test]
     fn transform_without_type_is_missing() {
         let config: ConfigMap = [("transforms".to_owned(), "x".to_owned())].into();
-        let err = ProcessorChain::from_config(&config)
+        let err = ProcessorChain::new(&["x".to_owned()], &config)
             .err()
             .expect("rejected");
         assert_eq!(err.key(), Some("transforms.x.type"));

@@ -46,6 +46,8 @@ pub enum Validator {
     Range(i64, i64),
     /// Not empty after trimming.
     NonEmpty,
+    /// `-1` (let the broker choose) or a positive integer (Kafka Connect's topic creation counts).
+    MinusOneOrAtLeastOne,
 }
 
 /// One configuration key: everything the parser, `config/validate` and the docs need.
@@ -163,6 +165,10 @@ impl ConfigKey {
                 Ok(v) if v >= *min && v <= *max => Ok(()),
                 _ => Err(invalid(format!("Value must be in [{min}, {max}]"))),
             },
+            Some(Validator::MinusOneOrAtLeastOne) => match trimmed.parse::<i64>() {
+                Ok(v) if v == -1 || v >= 1 => Ok(()),
+                _ => Err(invalid("Value must be -1 or at least 1".into())),
+            },
             Some(Validator::NonEmpty) => {
                 if trimmed.is_empty() {
                     Err(invalid("String may not be empty".into()))
@@ -237,6 +243,16 @@ impl ConfigDef {
 
     pub fn key(&self, name: &str) -> Option<&ConfigKey> {
         self.keys.iter().find(|k| k.name == name)
+    }
+
+    /// The entries of `config` this definition knows (its keys and prefixed keys): a
+    /// definition's share of a config that also holds other definitions' keys.
+    pub fn known_subset(&self, config: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        config
+            .iter()
+            .filter(|(k, _)| self.is_known(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     fn is_known(&self, name: &str) -> bool {

@@ -29,6 +29,14 @@ impl ConfigError {
         }
     }
 
+    /// Every single error, `Several` taken apart.
+    pub fn flatten(self) -> Vec<ConfigError> {
+        match self {
+            ConfigError::Several(all) => all.into_iter().flat_map(ConfigError::flatten).collect(),
+            one => vec![one],
+        }
+    }
+
     /// The key this error is about (the first one for `Several`).
     pub fn key(&self) -> Option<&str> {
         match self {

@@ -1,6 +1,37 @@
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ConfigDef, ConfigError};
+
+thread_local! {
+    /// The keys [`Parsed`] getters were asked for on this thread, while [`keys_read_by`] runs.
+    static KEYS_READ: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, every key a [`Parsed`] getter was asked for on this
+/// thread meanwhile (whether or not the config set it). This is how the tests prove that every
+/// key a definition accepts is read by the code that parses it: a key that is defined and never
+/// asked for would be accepted and silently ignored.
+pub fn keys_read_by<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
+    let outer = KEYS_READ.with(|r| r.replace(Some(BTreeSet::new())));
+    let result = f();
+    let read = KEYS_READ.with(|r| r.replace(outer)).unwrap_or_default();
+    // A nested audit: the enclosing one saw these reads too.
+    KEYS_READ.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.extend(read.iter().cloned());
+        }
+    });
+    (result, read)
+}
+
+fn note_read(key: &str) {
+    KEYS_READ.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.insert(key.to_owned());
+        }
+    });
+}
 
 /// Connector and worker configs are flat string maps, as in Kafka Connect.
 pub type ConfigMap = BTreeMap<String, String>;
@@ -29,10 +60,18 @@ impl Parsed {
 
     /// The raw value or the default; `None` only for an optional key without default.
     pub fn raw(&self, key: &str) -> Option<&str> {
+        note_read(key);
         self.props
             .get(key)
             .map(String::as_str)
             .or_else(|| self.def.key(key).and_then(|k| k.default))
+    }
+
+    /// The value the config sets, without falling back to a default (to tell an unset key from
+    /// one set to its default value, as aliases need).
+    pub fn given(&self, key: &str) -> Option<&str> {
+        note_read(key);
+        self.props.get(key).map(String::as_str)
     }
 
     pub fn string(&self, key: &str) -> String {
@@ -78,6 +117,7 @@ impl Parsed {
 
     /// Every key under `prefix` with the prefix removed (`producer.override.` → client settings).
     pub fn with_prefix(&self, prefix: &str) -> ConfigMap {
+        note_read(prefix);
         self.props
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(prefix).map(|r| (r.to_owned(), v.clone())))

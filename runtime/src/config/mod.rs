@@ -8,5 +8,5 @@ mod secrets;
 
 pub use def::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator, Width};
 pub use error::ConfigError;
-pub use map::{ConfigMap, Parsed};
+pub use map::{keys_read_by, ConfigMap, Parsed};
 pub use secrets::{is_secret_key, redact, redacted_map, REDACTED};

@@ -1,7 +1,13 @@
 //! Keys every connector accepts (Kafka Connect's `ConnectorConfig`, `SourceConnectorConfig`,
 //! `SinkConnectorConfig`), so configs written for Kafka Connect validate unchanged.
 
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator, Width};
+use std::time::Duration;
+
+use super::topic_creation::{self, TopicCreation};
+use super::ConnectorType;
+use crate::config::{
+    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Importance, Parsed, Validator, Width,
+};
 
 const COMMON: &str = "Common";
 const ERRORS: &str = "Error Handling";
@@ -93,12 +99,12 @@ pub fn common_config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new("errors.retry.timeout", ConfigType::Long, Some("0"), Importance::Medium,
-                "How long (ms) a failed operation is retried; 0 means no retries, -1 infinite.")
+                "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries. Retried are the operations that may succeed later: a schema registry that cannot be reached or answers with a server error, a record Kafka did not take for lack of an answer.")
                 .group(ERRORS, 1).width(Width::Medium).display("Retry Timeout for Errors"),
         )
         .define(
             ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long, Some("60000"), Importance::Medium,
-                "Maximum delay (ms) between consecutive retries.")
+                "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.")
                 .group(ERRORS, 2).width(Width::Medium).display("Maximum Delay Between Retries for Errors"),
         )
         .define(
@@ -109,12 +115,12 @@ pub fn common_config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new("errors.log.enable", ConfigType::Boolean, Some("false"), Importance::Medium,
-                "Log each tolerated error.")
+                "If true, write each error and the details of the failed operation and problematic record (connector, task, stage, topic, partition, offset) to the log. This is 'false' by default, so that only errors that are not tolerated are reported.")
                 .group(ERRORS, 4).width(Width::Short).display("Log Errors"),
         )
         .define(
             ConfigKey::new("errors.log.include.messages", ConfigType::Boolean, Some("false"), Importance::Medium,
-                "Include the record's coordinates in logged errors.")
+                "Whether to include in the log the record that resulted in a failure: its key, value and headers (and for source records their schemas, source partition and offset). This is 'false' by default, which will prevent record keys, values, and headers from being written to log files.")
                 .group(ERRORS, 5).width(Width::Short).display("Log Error Details"),
         )
         .allow_prefix("key.converter.")
@@ -126,24 +132,45 @@ pub fn common_config_def() -> ConfigDef {
 
 pub fn source_config_def() -> ConfigDef {
     common_config_def()
+        .merged(&topic_creation::config_def())
         .define(
-            ConfigKey::new("topic.creation.groups", ConfigType::List, Some(""), Importance::Low,
-                "Accepted for compatibility (KIP-158); topic.creation.default.* applies to every topic.")
-                .group("Topic Creation", 1),
+            ConfigKey::new(
+                "exactly.once.support",
+                ConfigType::String,
+                Some("requested"),
+                Importance::Medium,
+                "Accepted for compatibility (KIP-618).",
+            )
+            .validator(Validator::OneOf(&["requested", "required"])),
         )
         .define(
-            ConfigKey::new("exactly.once.support", ConfigType::String, Some("requested"), Importance::Medium,
-                "Accepted for compatibility (KIP-618).")
-                .validator(Validator::OneOf(&["requested", "required"])),
+            ConfigKey::new(
+                "transaction.boundary",
+                ConfigType::String,
+                Some("poll"),
+                Importance::Medium,
+                "Accepted for compatibility (KIP-618).",
+            )
+            .validator(Validator::OneOf(&["poll", "interval", "connector"])),
         )
         .define(
-            ConfigKey::new("transaction.boundary", ConfigType::String, Some("poll"), Importance::Medium,
-                "Accepted for compatibility (KIP-618).")
-                .validator(Validator::OneOf(&["poll", "interval", "connector"])),
+            ConfigKey::new(
+                "transaction.boundary.interval.ms",
+                ConfigType::Long,
+                None,
+                Importance::Low,
+                "Accepted for compatibility (KIP-618).",
+            )
+            .optional()
+            .validator(Validator::Range(0, i64::MAX)),
         )
-        .define(ConfigKey::new("offsets.storage.topic", ConfigType::String, Some(""), Importance::Low,
-                "Accepted for compatibility; standalone workers keep offsets in their offset file."))
-        .allow_prefix("topic.creation.")
+        .define(ConfigKey::new(
+            "offsets.storage.topic",
+            ConfigType::String,
+            Some(""),
+            Importance::Low,
+            "Accepted for compatibility; standalone workers keep offsets in their offset file.",
+        ))
         .allow_prefix("producer.override.")
         .allow_prefix("admin.override.")
 }
@@ -167,8 +194,8 @@ pub fn sink_config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new("errors.deadletterqueue.topic.replication.factor", ConfigType::Int, Some("3"), Importance::Low,
-                "Replication factor of the dead-letter topic when it is created.")
-                .group(ERRORS, 7),
+                "Replication factor used to create the dead letter queue topic when it doesn't already exist (with one partition).")
+                .group(ERRORS, 7).validator(Validator::MinusOneOrAtLeastOne),
         )
         .define(
             ConfigKey::new("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean, Some("false"), Importance::Medium,
@@ -176,5 +203,308 @@ pub fn sink_config_def() -> ConfigDef {
                 .group(ERRORS, 8),
         )
         .allow_prefix("consumer.override.")
+        // The dead-letter queue's producer and its topic's creation, as in Kafka Connect.
+        .allow_prefix("producer.override.")
         .allow_prefix("admin.override.")
+}
+
+/// What the runtime does when an operation on a record fails (Kafka Connect's
+/// `errors.*` keys).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorHandling {
+    /// `errors.tolerance=all`: a record that fails is skipped (and sent to the dead-letter
+    /// queue of a sink that has one) instead of failing the task.
+    pub tolerate_all: bool,
+    /// How long a retriable failure is retried; `None` for ever (`errors.retry.timeout` < 0).
+    pub retry_timeout: Option<Duration>,
+    /// The longest wait between two attempts.
+    pub retry_delay_max: Duration,
+    /// `errors.log.enable`: log every failure with where it happened.
+    pub log: bool,
+    /// `errors.log.include.messages`: with the record's content.
+    pub log_messages: bool,
+}
+
+/// Kafka Connect's first wait between two attempts, doubled at each attempt.
+const RETRY_DELAY_MIN: Duration = Duration::from_millis(300);
+
+impl Default for ErrorHandling {
+    fn default() -> Self {
+        ErrorHandling {
+            tolerate_all: false,
+            retry_timeout: Some(Duration::ZERO),
+            retry_delay_max: Duration::from_secs(60),
+            log: false,
+            log_messages: false,
+        }
+    }
+}
+
+impl ErrorHandling {
+    fn parse(p: &Parsed) -> ErrorHandling {
+        let timeout = p.i64("errors.retry.timeout");
+        ErrorHandling {
+            tolerate_all: p
+                .string("errors.tolerance")
+                .trim()
+                .eq_ignore_ascii_case("all"),
+            retry_timeout: u64::try_from(timeout).ok().map(Duration::from_millis),
+            retry_delay_max: Duration::from_millis(
+                u64::try_from(p.i64("errors.retry.delay.max.ms")).unwrap_or(0),
+            ),
+            log: p.bool("errors.log.enable"),
+            log_messages: p.bool("errors.log.include.messages"),
+        }
+    }
+
+    /// How long to wait before attempt `attempt + 1` (the first attempt is 1), `elapsed` after
+    /// the first began; `None` once the retry timeout has passed (Kafka Connect's
+    /// `RetryWithToleranceOperator`: 300 ms doubling, a random wait below the maximum once the
+    /// doubling passes it, never past the deadline).
+    pub fn delay_before_retry(&self, attempt: u32, elapsed: Duration) -> Option<Duration> {
+        let left = match self.retry_timeout {
+            None => Duration::MAX,
+            Some(timeout) => timeout.checked_sub(elapsed).filter(|l| !l.is_zero())?,
+        };
+        let doubled = RETRY_DELAY_MIN
+            .checked_mul(
+                1u32.checked_shl(attempt.saturating_sub(1))
+                    .unwrap_or(u32::MAX),
+            )
+            .unwrap_or(Duration::MAX);
+        let delay = if doubled > self.retry_delay_max {
+            jitter_below(self.retry_delay_max)
+        } else {
+            doubled
+        };
+        Some(delay.min(left))
+    }
+}
+
+/// A pseudo-random duration in `[0, max)`, enough to keep many tasks from retrying in step.
+fn jitter_below(max: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(h.finish().checked_rem(nanos).unwrap_or(0))
+}
+
+/// The dead-letter queue of a sink (`errors.deadletterqueue.*`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetterQueueSettings {
+    pub topic: String,
+    /// Of the topic when the worker creates it (with one partition, as Kafka Connect does).
+    pub replication_factor: i32,
+    pub context_headers: bool,
+}
+
+/// What a sink consumes and where its failed records go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SinkSettings {
+    /// The topics, or one `^regex` (librdkafka's form of a pattern subscription).
+    pub subscription: Vec<String>,
+    pub dead_letter_queue: Option<DeadLetterQueueSettings>,
+}
+
+/// What only sources have.
+#[derive(Clone, Debug)]
+pub struct SourceSettings {
+    pub topic_creation: Option<TopicCreation>,
+}
+
+/// The connector config keys the runtime acts on (Kafka Connect's `ConnectorConfig`,
+/// `SourceConnectorConfig`, `SinkConnectorConfig`), parsed once when a connector is configured;
+/// a connector's own keys are its own business.
+#[derive(Clone, Debug)]
+pub struct ConnectorSettings {
+    pub name: String,
+    pub connector_class: String,
+    pub tasks_max: usize,
+    /// When false, a connector may start more tasks than `tasks.max` (with a warning).
+    pub tasks_max_enforce: bool,
+    /// The connector's own converters, when it names them (else the worker's).
+    pub key_converter: Option<String>,
+    pub value_converter: Option<String>,
+    /// The connector's `key.converter.*`/`value.converter.*` settings, prefix removed.
+    pub key_converter_settings: ConfigMap,
+    pub value_converter_settings: ConfigMap,
+    /// The transformation aliases, in order, and the `transforms.*` keys (prefix kept).
+    pub transforms: Vec<String>,
+    pub transform_settings: ConfigMap,
+    /// Client settings for this connector's producer, consumer and admin client
+    /// (`producer.override.*`, `consumer.override.*`, `admin.override.*`, prefix removed).
+    pub producer_overrides: ConfigMap,
+    pub consumer_overrides: ConfigMap,
+    pub admin_overrides: ConfigMap,
+    pub errors: ErrorHandling,
+    pub source: Option<SourceSettings>,
+    pub sink: Option<SinkSettings>,
+}
+
+impl ConnectorSettings {
+    /// Parses the runtime's keys of a config (every problem at once, each naming its key).
+    pub fn parse(
+        kind: ConnectorType,
+        config: &ConfigMap,
+    ) -> Result<ConnectorSettings, ConfigError> {
+        let def = match kind {
+            ConnectorType::Source => source_config_def(),
+            ConnectorType::Sink => sink_config_def(),
+        };
+        let p = Parsed::new(&def, &def.known_subset(config))?;
+        let mut errors = Vec::new();
+        let transforms = p.list("transforms");
+        let transform_settings: ConfigMap = p
+            .with_prefix("transforms.")
+            .into_iter()
+            .map(|(k, v)| (format!("transforms.{k}"), v))
+            .collect();
+        let predicates = p.list("predicates");
+        let predicate_settings = p.with_prefix("predicates.");
+        if !predicates.is_empty() {
+            errors.push(ConfigError::Message {
+                key: "predicates".into(),
+                message: format!(
+                    "predicates: no predicate is available in this version of Tributary (it has no transformations either), so '{}' cannot be applied",
+                    predicates.join(",")
+                ),
+            });
+        }
+        let transform_keys = transform_settings
+            .keys()
+            .filter_map(|k| k.strip_prefix("transforms."));
+        let checks = [
+            (
+                "transforms",
+                &transforms,
+                transform_keys.map(str::to_owned).collect::<Vec<_>>(),
+            ),
+            (
+                "predicates",
+                &predicates,
+                predicate_settings.keys().cloned().collect(),
+            ),
+        ];
+        for (list, aliases, keys) in checks {
+            for rest in keys {
+                if !aliases.iter().any(|a| {
+                    rest.strip_prefix(a.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+                }) {
+                    let key = format!("{list}.{rest}");
+                    errors.push(ConfigError::Message {
+                        message: format!("{key}: its alias is not listed in '{list}', so this key would have no effect"),
+                        key,
+                    });
+                }
+            }
+        }
+        let source = (kind == ConnectorType::Source).then(|| {
+            if p.string("exactly.once.support").trim().eq_ignore_ascii_case("required") {
+                errors.push(ConfigError::Message {
+                    key: "exactly.once.support".into(),
+                    message: "exactly.once.support: this worker does not provide exactly-once delivery for source connectors; set 'requested' (the default) to run with at-least-once delivery".into(),
+                });
+            }
+            if p.string("transaction.boundary").trim().eq_ignore_ascii_case("connector") {
+                errors.push(ConfigError::Message {
+                    key: "transaction.boundary".into(),
+                    message: "transaction.boundary: no Tributary connector defines its own transaction boundaries".into(),
+                });
+            }
+            let topic_creation = match TopicCreation::parse(&p) {
+                Ok(tc) => tc,
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            };
+            SourceSettings { topic_creation }
+        });
+        let sink = (kind == ConnectorType::Sink).then(|| {
+            let topics = p.list("topics");
+            let regex = p.optional_string("topics.regex");
+            let subscription = match (topics.is_empty(), regex) {
+                (false, None) => topics,
+                (true, Some(r)) => {
+                    if let Err(e) = regex::Regex::new(&r) {
+                        errors.push(ConfigError::invalid(
+                            "topics.regex",
+                            &r,
+                            format!("not a regular expression: {e}"),
+                        ));
+                    }
+                    vec![if r.starts_with('^') {
+                        r
+                    } else {
+                        format!("^{r}")
+                    }]
+                }
+                (false, Some(_)) => {
+                    errors.push(ConfigError::Message {
+                        key: "topics".into(),
+                        message: "topics and topics.regex are mutually exclusive.".into(),
+                    });
+                    Vec::new()
+                }
+                (true, None) => {
+                    errors.push(ConfigError::Message {
+                        key: "topics".into(),
+                        message: "Must configure one of topics or topics.regex".into(),
+                    });
+                    Vec::new()
+                }
+            };
+            let replication_factor =
+                i32::try_from(p.i64("errors.deadletterqueue.topic.replication.factor"))
+                    .unwrap_or(-1);
+            let context_headers = p.bool("errors.deadletterqueue.context.headers.enable");
+            let dead_letter_queue =
+                p.optional_string("errors.deadletterqueue.topic.name")
+                    .map(|topic| DeadLetterQueueSettings {
+                        topic,
+                        replication_factor,
+                        context_headers,
+                    });
+            SinkSettings {
+                subscription,
+                dead_letter_queue,
+            }
+        });
+        // A converter's own version key is not one of its settings.
+        let converter_settings = |prefix: &str| -> ConfigMap {
+            p.with_prefix(prefix)
+                .into_iter()
+                .filter(|(k, v)| k != "plugin.version" && !v.trim().is_empty())
+                .collect()
+        };
+        let settings = ConnectorSettings {
+            name: p.string("name"),
+            connector_class: p.string("connector.class"),
+            tasks_max: usize::try_from(p.i64("tasks.max")).unwrap_or(1).max(1),
+            tasks_max_enforce: p.bool("tasks.max.enforce"),
+            key_converter: p.optional_string("key.converter"),
+            value_converter: p.optional_string("value.converter"),
+            key_converter_settings: converter_settings("key.converter."),
+            value_converter_settings: converter_settings("value.converter."),
+            transforms,
+            transform_settings,
+            producer_overrides: p.with_prefix("producer.override."),
+            consumer_overrides: p.with_prefix("consumer.override."),
+            admin_overrides: p.with_prefix("admin.override."),
+            errors: ErrorHandling::parse(&p),
+            source,
+            sink,
+        };
+        match errors.len() {
+            0 => Ok(settings),
+            1 => Err(errors.remove(0)),
+            _ => Err(ConfigError::Several(errors)),
+        }
+    }
 }

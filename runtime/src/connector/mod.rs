@@ -9,8 +9,12 @@ mod error;
 mod plugin;
 mod sink;
 mod source;
+pub mod topic_creation;
 
-pub use common::{common_config_def, sink_config_def, source_config_def};
+pub use common::{
+    common_config_def, sink_config_def, source_config_def, ConnectorSettings,
+    DeadLetterQueueSettings, ErrorHandling, SinkSettings, SourceSettings,
+};
 pub use error::TaskError;
 pub use plugin::{Connector, ConnectorType, Plugins, TaskImpl};
 pub use sink::{

@@ -114,8 +114,16 @@ impl Plugins {
             v.recommended_values = vec![plugin.version().to_owned()];
         }
         let mut extra = plugin.validate(config);
-        if plugin.connector_type() == ConnectorType::Sink {
-            extra.extend(sink_topics_problem(config));
+        // Cross-key checks of the runtime's own keys; a key whose value is already reported
+        // wrong by its definition is not reported twice.
+        if let Err(e) = super::ConnectorSettings::parse(plugin.connector_type(), config) {
+            for e in e.flatten() {
+                let key = e.key().unwrap_or_default().to_owned();
+                let reported = values.iter().any(|v| v.name == key && !v.errors.is_empty());
+                if !reported && !key.is_empty() {
+                    extra.push((key, e.to_string()));
+                }
+            }
         }
         for (key, message) in extra {
             match values.iter_mut().find(|v| v.name == key) {
@@ -151,22 +159,6 @@ impl Plugins {
             1 => Err(errors.remove(0)),
             _ => Err(ConfigError::Several(errors)),
         }
-    }
-}
-
-/// A sink reads `topics` or `topics.regex`, exactly one of them (Kafka Connect's rule).
-fn sink_topics_problem(config: &ConfigMap) -> Option<(String, String)> {
-    let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
-    match (set("topics"), set("topics.regex")) {
-        (true, true) => Some((
-            "topics".to_owned(),
-            "topics and topics.regex are mutually exclusive.".to_owned(),
-        )),
-        (false, false) => Some((
-            "topics".to_owned(),
-            "Must configure one of topics or topics.regex".to_owned(),
-        )),
-        _ => None,
     }
 }
 

@@ -10,5 +10,24 @@ pub enum ConvertError {
     #[error("topic '{topic}': cannot deserialize: {message}")]
     Deserialize { topic: String, message: String },
     #[error("schema registry at {url}: {message}")]
-    Registry { url: String, message: String },
+    Registry {
+        url: String,
+        message: String,
+        /// The registry could not be reached or answered with a server error: asking again
+        /// later may succeed.
+        retriable: bool,
+    },
+}
+
+impl ConvertError {
+    /// Whether the same conversion may succeed when tried again (`errors.retry.timeout`).
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self,
+            ConvertError::Registry {
+                retriable: true,
+                ..
+            }
+        )
+    }
 }

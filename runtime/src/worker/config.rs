@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Importance, Parsed};
-use crate::kafka::{KafkaSettings, COMMON_CLIENT_PREFIXES};
+use crate::kafka::{InProcessKafka, KafkaSettings, COMMON_CLIENT_PREFIXES};
 
 /// Where Avro schemas are registered.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,9 +36,15 @@ pub struct WorkerConfig {
     /// `key.converter`, `value.converter` and their settings, the defaults for connectors.
     pub converters: ConfigMap,
     pub registry: RegistryMode,
+    /// `topic.creation.enable`: whether source connectors' `topic.creation.*` settings are used.
+    pub topic_creation_enable: bool,
+    /// A Kafka this process runs itself (the quickstart), where topics are created through its
+    /// own interface; set by the caller, not by a config key.
+    pub in_process_kafka: Option<InProcessKafka>,
 }
 
-fn def() -> ConfigDef {
+/// The worker's keys, as `WorkerConfig::parse` reads them.
+pub fn config_def() -> ConfigDef {
     use ConfigType::*;
     use Importance::*;
     ConfigDef::new()
@@ -65,6 +71,8 @@ fn def() -> ConfigDef {
         .define(ConfigKey::new("value.converter", Class, Some("org.apache.kafka.connect.json.JsonConverter"), High,
             "Default converter for record values."))
         .define(ConfigKey::new("header.converter", Class, Some(""), Low, "Accepted for compatibility."))
+        .define(ConfigKey::new("topic.creation.enable", Boolean, Some("true"), Low,
+            "Whether to allow automatic creation of topics used by source connectors, when source connectors are configured with `topic.creation.` properties. Each task will use an admin client to create its topics and will not depend on the Kafka brokers to create topics automatically."))
         .define(ConfigKey::new("plugin.path", List, Some(""), Low,
             "Accepted for compatibility; connectors are built into the binary."))
         .define(ConfigKey::new("schema.registry.url", String, Some(""), High,
@@ -91,7 +99,7 @@ fn def() -> ConfigDef {
 
 impl WorkerConfig {
     pub fn parse(props: &ConfigMap) -> Result<WorkerConfig, ConfigError> {
-        let p = Parsed::new(&def(), props)?;
+        let p = Parsed::new(&config_def(), props)?;
         let listen = listen_address(&p.list("listeners"))?;
         let advertised_host = p
             .optional_string("rest.advertised.host.name")
@@ -128,25 +136,22 @@ impl WorkerConfig {
             },
         };
         let mut kafka = KafkaSettings::new(p.list("bootstrap.servers").join(","));
-        for (k, v) in props {
-            if COMMON_CLIENT_PREFIXES.iter().any(|pre| k.starts_with(pre)) {
-                kafka.common.insert(k.clone(), v.clone());
+        // Settings every client gets, under their own names (`security.protocol`, `ssl.*` …).
+        for prefix in COMMON_CLIENT_PREFIXES {
+            for (rest, v) in p.with_prefix(prefix) {
+                kafka.common.insert(format!("{prefix}{rest}"), v);
             }
         }
         kafka.producer = p.with_prefix("producer.");
         kafka.consumer = p.with_prefix("consumer.");
         kafka.admin = p.with_prefix("admin.");
-        let converters = props
-            .iter()
-            .filter(|(k, _)| k.starts_with("key.converter") || k.starts_with("value.converter"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .chain(
-                ["key.converter", "value.converter"]
-                    .into_iter()
-                    .filter(|k| !props.contains_key(*k))
-                    .map(|k| (k.to_owned(), p.string(k))),
-            )
-            .collect();
+        let mut converters = ConfigMap::new();
+        for side in ["key.converter", "value.converter"] {
+            converters.insert(side.to_owned(), p.string(side));
+            for (rest, v) in p.with_prefix(&format!("{side}.")) {
+                converters.insert(format!("{side}.{rest}"), v);
+            }
+        }
         Ok(WorkerConfig {
             kafka,
             worker_id: format!("{advertised_host}:{advertised_port}"),
@@ -161,6 +166,8 @@ impl WorkerConfig {
             ),
             converters,
             registry,
+            topic_creation_enable: p.bool("topic.creation.enable"),
+            in_process_kafka: None,
         })
     }
 }

@@ -1,6 +1,6 @@
-//! Kafka Connect's error handling for sinks: with `errors.tolerance=all` a record that cannot be
-//! converted or written goes to the dead-letter topic (if one is named) and the task goes on;
-//! with `none` the task fails with the error.
+//! Kafka Connect's error handling for sinks: a record that cannot be converted or written is
+//! logged (`errors.log.enable`), then with `errors.tolerance=all` it goes to the dead-letter
+//! topic (if one is named) and the task goes on; with `none` the task fails with the error.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,37 +9,57 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use tracing::warn;
+use tracing::info;
 
+use super::errors::{log_failure, FailedRecord, SkipNotice, Stage};
 use super::sink_runner::RawRecord;
-use super::source_runner::prefixed;
 use super::task_env::TaskRun;
-use crate::connector::{ErrantRecordReporter, TaskError};
+use crate::connector::{ErrantRecordReporter, ErrorHandling, TaskError};
+use crate::kafka::{NewTopicSpec, TopicAdmin};
 use crate::record::SinkRecord;
 
 pub(crate) struct DeadLetterQueue {
     connector: String,
     task_id: u32,
-    tolerate: bool,
+    errors: ErrorHandling,
     topic: Option<String>,
     context_headers: bool,
     producer: Option<FutureProducer>,
+    /// Creates the topic when it is missing, before the task starts.
+    creation: Option<(NewTopicSpec, TopicAdmin)>,
+    skips: Mutex<SkipNotice>,
     /// The current batch's records as consumed, to send their original bytes.
     batch: Mutex<HashMap<(String, i32, i64), RawRecord>>,
 }
 
 impl DeadLetterQueue {
     pub(crate) fn new(run: &TaskRun) -> Result<DeadLetterQueue, TaskError> {
-        let topic = run
-            .config
-            .get("errors.deadletterqueue.topic.name")
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
+        let settings = run
+            .settings
+            .sink
+            .as_ref()
+            .and_then(|s| s.dead_letter_queue.clone());
+        let topic = settings.as_ref().map(|s| s.topic.clone());
+        let creation = match &settings {
+            // Kafka Connect creates the dead-letter topic with one partition whatever the
+            // worker's topic.creation.enable says.
+            Some(s) => Some((
+                NewTopicSpec {
+                    name: s.topic.clone(),
+                    partitions: 1,
+                    replication_factor: s.replication_factor,
+                    configs: Default::default(),
+                },
+                run.topic_admin()
+                    .map_err(|e| TaskError::fatal(e.to_string()))?,
+            )),
+            None => None,
+        };
         let producer = match &topic {
             Some(_) => Some(
                 run.env
                     .kafka
-                    .producer(&prefixed(&run.config, "producer.override."))
+                    .producer(&run.settings.producer_overrides)
                     .create()
                     .map_err(|e| {
                         TaskError::fatal(format!("cannot create the dead-letter producer: {e}"))
@@ -50,15 +70,34 @@ impl DeadLetterQueue {
         Ok(DeadLetterQueue {
             connector: run.connector.clone(),
             task_id: run.task_id,
-            tolerate: run.errors_tolerated(),
+            errors: run.settings.errors.clone(),
             topic,
-            context_headers: run
-                .config
-                .get("errors.deadletterqueue.context.headers.enable")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            context_headers: settings.is_some_and(|s| s.context_headers),
             producer,
+            creation,
+            skips: Mutex::new(SkipNotice::default()),
             batch: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Creates the dead-letter topic if it does not exist (Kafka Connect's
+    /// `DeadLetterQueueReporter.createAndSetup`); a failure fails the task.
+    pub(crate) async fn create_topic(&self) -> Result<(), TaskError> {
+        let Some((spec, admin)) = &self.creation else {
+            return Ok(());
+        };
+        let failed = |e: crate::kafka::TopicError| {
+            TaskError::fatal(format!(
+                "Could not initialize dead letter queue with topic={}: {e}",
+                spec.name
+            ))
+        };
+        if admin.exists(&spec.name).await.map_err(failed)? {
+            return Ok(());
+        }
+        info!(connector = %self.connector, topic = %spec.name, "the dead-letter topic does not exist; creating it");
+        admin.create(spec).await.map_err(failed)?;
+        Ok(())
     }
 
     pub(crate) fn remember(&self, batch: &[RawRecord]) {
@@ -88,16 +127,36 @@ impl DeadLetterQueue {
         &self,
         raw: &RawRecord,
         error: &TaskError,
-        stage: &str,
+        stage: Stage,
     ) -> Result<(), TaskError> {
-        if !self.tolerate {
+        log_failure(
+            &self.errors,
+            &self.connector,
+            self.task_id,
+            stage,
+            &FailedRecord::Consumed {
+                topic: &raw.topic,
+                partition: raw.partition,
+                offset: raw.offset,
+                timestamp: raw.timestamp,
+                key: raw.key.as_deref(),
+                value: raw.value.as_deref(),
+                headers: &raw.headers,
+            },
+            error,
+        );
+        if !self.errors.tolerate_all {
             return Err(TaskError::fatal(format!(
-                "record {}-{}@{} failed in stage {stage}: {error}",
-                raw.topic, raw.partition, raw.offset
+                "record {}-{}@{} failed in stage {}: {error}",
+                raw.topic,
+                raw.partition,
+                raw.offset,
+                stage.name()
             )));
         }
-        warn!(connector = %self.connector, topic = %raw.topic, partition = raw.partition, offset = raw.offset,
-            %error, "record skipped (errors.tolerance=all)");
+        if let Ok(mut skips) = self.skips.lock() {
+            skips.skipped(&self.errors, &self.connector, stage, error);
+        }
         let (Some(topic), Some(producer)) = (&self.topic, &self.producer) else {
             return Ok(());
         };
@@ -120,7 +179,7 @@ impl DeadLetterQueue {
                 ("__connect.errors.offset", raw.offset.to_string()),
                 ("__connect.errors.connector.name", self.connector.clone()),
                 ("__connect.errors.task.id", self.task_id.to_string()),
-                ("__connect.errors.stage", stage.to_owned()),
+                ("__connect.errors.stage", stage.name().to_owned()),
                 ("__connect.errors.exception.class.name", class.to_owned()),
                 ("__connect.errors.exception.message", error.to_string()),
             ];
@@ -164,6 +223,6 @@ impl ErrantRecordReporter for DeadLetterQueue {
             timestamp: record.timestamp,
             headers: record.headers.clone(),
         });
-        self.report_raw(&raw, error, "TASK_PUT").await
+        self.report_raw(&raw, error, Stage::TaskPut).await
     }
 }

@@ -18,7 +18,7 @@ use super::source_runner::SourceRunner;
 use super::status::{ConnectorState, ConnectorStatus, State, StatusCell, TaskState};
 use super::task_env::{Target, TaskRun, WorkerEnv};
 use crate::config::{redacted_map, ConfigMap, ConfigValue, REDACTED};
-use crate::connector::{Connector, ConnectorType, Plugins, TaskImpl};
+use crate::connector::{Connector, ConnectorSettings, ConnectorType, Plugins, TaskImpl};
 
 /// `GET /`.
 #[derive(Clone, Debug, Serialize)]
@@ -74,6 +74,8 @@ struct Entry {
     /// FAILED with a trace when the connector could not split its work.
     connector_failure: Option<String>,
     task_configs: Vec<ConfigMap>,
+    /// The runtime's keys of `config`, parsed when the tasks were last started.
+    settings: Option<Arc<ConnectorSettings>>,
     tasks: Vec<TaskSlot>,
 }
 
@@ -233,6 +235,7 @@ impl Herder {
             target,
             connector_failure: None,
             task_configs: Vec::new(),
+            settings: None,
             tasks: Vec::new(),
         };
         self.start_tasks(name, &mut entry);
@@ -266,14 +269,36 @@ impl Herder {
             entry.task_configs.clear();
             return;
         }
-        let max_tasks = entry
-            .config
-            .get("tasks.max")
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
+        let settings = match ConnectorSettings::parse(entry.plugin.connector_type(), &entry.config)
+        {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                warn!(connector = %name, error = %e, "connector config cannot run");
+                entry.connector_failure = Some(e.to_string());
+                entry.task_configs.clear();
+                return;
+            }
+        };
+        entry.settings = Some(settings.clone());
+        let max_tasks = settings.tasks_max;
         match entry.plugin.task_configs(&entry.config, max_tasks) {
-            Ok(configs) => entry.task_configs = configs,
+            Ok(configs) if configs.len() > max_tasks && settings.tasks_max_enforce => {
+                let message = format!(
+                    "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false.",
+                    configs.len()
+                );
+                warn!(connector = %name, "{message}");
+                entry.connector_failure = Some(message);
+                entry.task_configs.clear();
+                return;
+            }
+            Ok(configs) => {
+                if configs.len() > max_tasks {
+                    warn!(connector = %name, tasks = configs.len(), max_tasks,
+                        "the connector generated more tasks than tasks.max (allowed: tasks.max.enforce=false)");
+                }
+                entry.task_configs = configs;
+            }
             Err(e) => {
                 warn!(connector = %name, error = %e, "connector failed to configure its tasks");
                 entry.connector_failure = Some(e.to_string());
@@ -286,30 +311,28 @@ impl Herder {
         } else {
             Target::Running
         };
-        for (id, task_config) in entry.task_configs.iter().enumerate() {
-            let slot = self.spawn_task(
-                name,
-                id as u32,
-                task_config,
-                &entry.config,
-                entry.plugin.as_ref(),
-                target,
-            );
+        for id in 0..entry.task_configs.len() {
+            let slot = self.spawn_task(name, id as u32, entry, target);
             entry.tasks.push(slot);
         }
     }
 
-    fn spawn_task(
-        &self,
-        name: &str,
-        id: u32,
-        task_config: &ConfigMap,
-        connector_config: &ConfigMap,
-        plugin: &dyn Connector,
-        target: Target,
-    ) -> TaskSlot {
+    /// Starts task `id` of `entry` (its task config and parsed settings are there).
+    fn spawn_task(&self, name: &str, id: u32, entry: &Entry, target: Target) -> TaskSlot {
         let status = StatusCell::new(State::Unassigned);
         let (tx, rx) = watch::channel(target);
+        let (Some(task_config), Some(settings)) =
+            (entry.task_configs.get(id as usize), entry.settings.as_ref())
+        else {
+            status.fail(format!("task {id} of {name} has no configuration"));
+            return TaskSlot {
+                status,
+                target: tx,
+                join: None,
+            };
+        };
+        let connector_config = &entry.config;
+        let plugin = entry.plugin.as_ref();
         // Task configs carry the connector's settings (converters, error handling) too.
         let mut config = connector_config.clone();
         config.extend(task_config.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -317,6 +340,7 @@ impl Herder {
             connector: name.to_owned(),
             task_id: id,
             config: config.clone(),
+            settings: settings.clone(),
             env: self.inner.env.clone(),
             status: status.clone(),
             target: rx,
@@ -548,22 +572,15 @@ impl Herder {
             return;
         };
         stop_slot(slot, self.inner.env.task_shutdown_timeout).await;
-        let Some(task_config) = entry.task_configs.get(id as usize) else {
+        if entry.task_configs.get(id as usize).is_none() {
             return;
-        };
+        }
         let target = if entry.target == TargetState::Paused {
             Target::Paused
         } else {
             Target::Running
         };
-        let fresh = self.spawn_task(
-            name,
-            id,
-            task_config,
-            &entry.config,
-            entry.plugin.as_ref(),
-            target,
-        );
+        let fresh = self.spawn_task(name, id, entry, target);
         entry.tasks[id as usize] = fresh;
         info!(connector = %name, task = id, "task restarted");
     }

@@ -7,6 +7,7 @@ mod config_store;
 mod delivery;
 mod dlq;
 mod error;
+mod errors;
 mod herder;
 mod offsets_api;
 mod sink_batch;
@@ -16,9 +17,11 @@ mod source_runner;
 mod standalone;
 mod status;
 mod task_env;
+mod topic_creator;
 
 pub use config::{
-    json_object_to_config, parse_properties, read_config_file, RegistryMode, WorkerConfig,
+    config_def as worker_config_def, json_object_to_config, parse_properties, read_config_file,
+    RegistryMode, WorkerConfig,
 };
 pub use error::HerderError;
 pub use herder::{ConnectorInfo, Herder, PluginInfo, ServerInfo, TaskInfo};

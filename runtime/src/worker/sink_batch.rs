@@ -16,7 +16,8 @@ use rdkafka::message::{BorrowedMessage, Message};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
-use crate::connector::{Prepared, SinkPreparer, TaskError, TopicPartition};
+use super::errors::{with_retries, Stage};
+use crate::connector::{ErrorHandling, Prepared, SinkPreparer, TaskError, TopicPartition};
 use crate::convert::Converter;
 use crate::kafka::message_headers;
 use crate::processor::ProcessorChain;
@@ -62,8 +63,8 @@ fn in_partitions(partitions: &HashSet<TopicPartition>, topic: &str, partition: i
 /// the records to put, and what the task's preparer made of them.
 pub(crate) struct Converted {
     pub raw: Vec<RawRecord>,
-    /// Records that failed conversion, by index into `raw`.
-    pub failed: Vec<(usize, TaskError)>,
+    /// Records that failed conversion, by index into `raw`, with the stage that failed.
+    pub failed: Vec<(usize, Stage, TaskError)>,
     /// The converted records the processor chain kept, in order.
     pub records: Vec<SinkRecord>,
     pub prepared: Option<Prepared>,
@@ -91,7 +92,7 @@ impl Converted {
         self.raw = kept;
         self.failed = std::mem::take(&mut self.failed)
             .into_iter()
-            .filter_map(|(i, e)| new_index.get(i).copied().flatten().map(|j| (j, e)))
+            .filter_map(|(i, stage, e)| new_index.get(i).copied().flatten().map(|j| (j, stage, e)))
             .collect();
         self.records
             .retain(|r| !in_partitions(revoked, &r.topic, r.partition));
@@ -122,6 +123,10 @@ pub(crate) struct Conversion {
     pub value: Arc<dyn Converter>,
     pub chain: Arc<ProcessorChain>,
     pub preparer: Option<Arc<dyn SinkPreparer>>,
+    /// How long retriable failures (a schema registry out of reach) are retried.
+    pub errors: Arc<ErrorHandling>,
+    /// Whether the task is stopping, which ends retries.
+    pub stopping: Arc<dyn Fn() -> bool + Send + Sync>,
 }
 
 /// Converts a batch on a blocking-pool thread. Not `tokio::spawn`: a task spawned from the
@@ -139,9 +144,9 @@ pub(crate) async fn convert(conversion: Conversion, raw: Vec<RawRecord>) -> Conv
     let mut failed = Vec::new();
     let mut records = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
-        match convert_one(conversion.key.as_ref(), conversion.value.as_ref(), r).await {
+        match convert_one(&conversion, r).await {
             Ok(record) => records.extend(conversion.chain.sink(record)),
-            Err(e) => failed.push((i, e)),
+            Err((stage, e)) => failed.push((i, stage, e)),
         }
     }
     let prepared = conversion.preparer.map(|p| p.prepare(&records));
@@ -154,18 +159,25 @@ pub(crate) async fn convert(conversion: Conversion, raw: Vec<RawRecord>) -> Conv
 }
 
 async fn convert_one(
-    key: &dyn Converter,
-    value: &dyn Converter,
+    conversion: &Conversion,
     raw: &RawRecord,
-) -> Result<SinkRecord, TaskError> {
-    let k = key
-        .to_connect(&raw.topic, raw.key.as_deref())
-        .await
-        .map_err(|e| TaskError::fatal(e.to_string()))?;
-    let v = value
-        .to_connect(&raw.topic, raw.value.as_deref())
-        .await
-        .map_err(|e| TaskError::fatal(e.to_string()))?;
+) -> Result<SinkRecord, (Stage, TaskError)> {
+    let errors = conversion.errors.as_ref();
+    let stopping = conversion.stopping.as_ref();
+    let failed =
+        |stage| move |e: crate::convert::ConvertError| (stage, TaskError::fatal(e.to_string()));
+    let k = with_retries(errors, stopping, || {
+        conversion.key.to_connect(&raw.topic, raw.key.as_deref())
+    })
+    .await
+    .map_err(failed(Stage::KeyConverter))?;
+    let v = with_retries(errors, stopping, || {
+        conversion
+            .value
+            .to_connect(&raw.topic, raw.value.as_deref())
+    })
+    .await
+    .map_err(failed(Stage::ValueConverter))?;
     Ok(SinkRecord {
         topic: raw.topic.clone(),
         partition: raw.partition,
@@ -195,7 +207,10 @@ mod tests {
 
     fn batch(records: Vec<RawRecord>) -> Converted {
         let failed = (0..records.len())
-            .map(|i| (i, TaskError::fatal(format!("{}", records[i].offset))))
+            .map(|i| {
+                let e = TaskError::fatal(format!("{}", records[i].offset));
+                (i, Stage::ValueConverter, e)
+            })
             .collect();
         Converted {
             raw: records,
@@ -217,8 +232,11 @@ mod tests {
         b.drop_partitions(&revoked);
         let offsets: Vec<i64> = b.raw.iter().map(|r| r.offset).collect();
         assert_eq!(offsets, vec![5, 6, 9]);
-        let kept: Vec<(usize, String)> =
-            b.failed.iter().map(|(i, e)| (*i, e.to_string())).collect();
+        let kept: Vec<(usize, String)> = b
+            .failed
+            .iter()
+            .map(|(i, _, e)| (*i, e.to_string()))
+            .collect();
         assert_eq!(kept.len(), 3);
         assert!(kept[1].0 == 1 && kept[1].1.contains('6'));
         assert!(kept[2].0 == 2 && kept[2].1.contains('9'));

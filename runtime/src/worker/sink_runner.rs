@@ -25,7 +25,6 @@ use super::dlq::DeadLetterQueue;
 pub(crate) use super::sink_batch::RawRecord;
 use super::sink_batch::{self, Conversion, Converted};
 use super::sink_commits::{self, Commits};
-use super::source_runner::prefixed;
 use super::status::State;
 use super::task_env::{Target, TaskRun};
 use crate::connector::{SinkTask, SinkTaskContext, TaskError, TopicPartition};
@@ -181,8 +180,9 @@ impl SinkRunner {
                 .map_err(|e| TaskError::fatal(e.to_string()))
         };
         let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
-        let chain = ProcessorChain::from_config(&run.config)?;
-        let overrides = prefixed(&run.config, "consumer.override.");
+        let chain =
+            ProcessorChain::new(&run.settings.transforms, &run.settings.transform_settings)?;
+        let overrides = run.settings.consumer_overrides.clone();
         let max_batch = overrides
             .get("max.poll.records")
             .and_then(|v| v.parse().ok())
@@ -200,13 +200,24 @@ impl SinkRunner {
         let consumer: StreamConsumer<GroupContext> = client
             .create_with_context(GroupContext::default())
             .map_err(|e| TaskError::fatal(format!("cannot create Kafka consumer: {e}")))?;
-        let topics = subscription(&run.config)?;
+        let topics = run
+            .settings
+            .sink
+            .as_ref()
+            .map(|s| s.subscription.clone())
+            .unwrap_or_default();
+        if topics.is_empty() {
+            return Err(TaskError::fatal("a sink needs 'topics' or 'topics.regex'"));
+        }
         let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&refs)
             .map_err(|e| TaskError::fatal(format!("cannot subscribe to {topics:?}: {e}")))?;
         let dlq = Arc::new(DeadLetterQueue::new(&run)?);
         let connector = run.connector.clone();
+        let errors = Arc::new(run.settings.errors.clone());
+        let target = run.target.clone();
+        let stopping = Arc::new(move || *target.borrow() == Target::Stopped);
         Ok(SinkRunner {
             run,
             task,
@@ -219,6 +230,8 @@ impl SinkRunner {
                     value,
                     chain: Arc::new(chain),
                     preparer: None,
+                    errors,
+                    stopping,
                 },
                 dlq,
                 max_batch,
@@ -252,6 +265,7 @@ impl SinkRunner {
     }
 
     async fn run_inner(&mut self) -> Result<(), TaskError> {
+        self.io.dlq.create_topic().await?;
         let context = SinkTaskContext {
             connector: self.run.connector.clone(),
             task_id: self.run.task_id,
@@ -446,9 +460,9 @@ async fn deliver(
     };
     let next_offsets = batch.next_offsets();
     io.dlq.remember(&batch.raw);
-    for (i, e) in &batch.failed {
+    for (i, stage, e) in &batch.failed {
         if let Some(raw) = batch.raw.get(*i) {
-            io.dlq.report_raw(raw, e, "VALUE_CONVERTER").await?;
+            io.dlq.report_raw(raw, e, *stage).await?;
         }
     }
     let records = batch.records;
@@ -530,35 +544,5 @@ impl SinkIo {
             .events
             .lock()
             .map_or(true, |e| !e.is_empty())
-    }
-}
-
-/// `topics` or `topics.regex` (librdkafka reads a leading `^` as a regex subscription).
-fn subscription(config: &crate::config::ConfigMap) -> Result<Vec<String>, TaskError> {
-    let topics: Vec<String> = config
-        .get("topics")
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let regex = config
-        .get("topics.regex")
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty());
-    match (topics.is_empty(), regex) {
-        (false, None) => Ok(topics),
-        (true, Some(r)) => Ok(vec![if r.starts_with('^') {
-            r.to_owned()
-        } else {
-            format!("^{r}")
-        }]),
-        (false, Some(_)) => Err(TaskError::fatal(
-            "'topics' and 'topics.regex' are mutually exclusive",
-        )),
-        (true, None) => Err(TaskError::fatal("a sink needs 'topics' or 'topics.regex'")),
     }
 }

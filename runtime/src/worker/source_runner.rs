@@ -1,24 +1,23 @@
 //! Runs one source task: poll → processors → converters → Kafka, and stores offsets only for
 //! records Kafka acknowledged, in poll order.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rdkafka::admin::AdminClient;
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, ThreadedProducer};
 use tracing::{info, warn};
 
 use super::delivery::{Answers, Deliveries, DeliveryContext};
+use super::errors::{log_failure, with_retries, FailedRecord, SkipNotice, Stage};
 use super::status::State;
 use super::task_env::{Target, TaskRun};
+use super::topic_creator::TopicCreator;
 use crate::connector::{OffsetReader, SourceTask, SourceTaskContext, TaskError};
 use crate::convert::{Converter, Side};
-use crate::kafka::create_topics;
 use crate::offsets::OffsetStore;
 use crate::processor::ProcessorChain;
 use crate::record::{SourceOffset, SourcePartition, SourceRecord};
@@ -48,91 +47,11 @@ impl OffsetReader for StoreReader {
 struct InFlight {
     partition: SourcePartition,
     offset: SourceOffset,
+    /// Where the record went (empty for an offset-only record), to name it if Kafka refuses it.
+    topic: String,
     /// The record's number for the producer's delivery report; `None` for an offset-only
     /// record: nothing was sent, it is done once those before it are.
     number: Option<u64>,
-}
-
-/// Topic creation per KIP-158 (`topic.creation.default.*`), once per topic.
-struct TopicCreator {
-    admin: Option<AdminClient<DefaultClientContext>>,
-    partitions: i32,
-    replication_factor: i32,
-    known: BTreeSet<String>,
-}
-
-impl TopicCreator {
-    fn new(run: &TaskRun) -> Result<TopicCreator, TaskError> {
-        let get = |k: &str| {
-            run.config
-                .get(&format!("topic.creation.default.{k}"))
-                .and_then(|v| v.trim().parse::<i32>().ok())
-        };
-        let (partitions, replication_factor) = (get("partitions"), get("replication.factor"));
-        let admin = match (partitions, replication_factor) {
-            (Some(_), _) | (_, Some(_)) => Some(
-                run.env
-                    .kafka
-                    .admin(&prefixed(&run.config, "admin.override."))
-                    .create()
-                    .map_err(|e| {
-                        TaskError::fatal(format!("cannot create Kafka admin client: {e}"))
-                    })?,
-            ),
-            _ => None,
-        };
-        Ok(TopicCreator {
-            admin,
-            partitions: partitions.unwrap_or(1),
-            replication_factor: replication_factor.unwrap_or(1),
-            known: BTreeSet::new(),
-        })
-    }
-
-    async fn ensure(&mut self, topic: &str) -> Result<(), TaskError> {
-        if self.known.contains(topic) {
-            return Ok(());
-        }
-        if let Some(admin) = &self.admin {
-            // Existing topics need no CreateTopics round (and some brokers lack that API).
-            let exists = tokio::task::block_in_place(|| {
-                admin
-                    .inner()
-                    .fetch_metadata(Some(topic), Duration::from_secs(5))
-                    .map(|m| {
-                        m.topics().iter().any(|t| {
-                            t.name() == topic && t.error().is_none() && !t.partitions().is_empty()
-                        })
-                    })
-                    .unwrap_or(false)
-            });
-            if exists {
-                self.known.insert(topic.to_owned());
-                return Ok(());
-            }
-            create_topics(
-                admin,
-                &[topic.to_owned()],
-                self.partitions,
-                self.replication_factor,
-                &[],
-            )
-            .await
-            .map_err(|e| TaskError::retriable(format!("cannot create topic {topic}: {e}")))?;
-        }
-        self.known.insert(topic.to_owned());
-        Ok(())
-    }
-}
-
-pub(crate) fn prefixed(
-    config: &crate::config::ConfigMap,
-    prefix: &str,
-) -> crate::config::ConfigMap {
-    config
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|r| (r.to_owned(), v.clone())))
-        .collect()
 }
 
 pub(crate) struct SourceRunner {
@@ -147,6 +66,7 @@ pub(crate) struct SourceRunner {
     value: Arc<dyn Converter>,
     chain: ProcessorChain,
     topics: TopicCreator,
+    skips: SkipNotice,
     in_flight: VecDeque<InFlight>,
     /// Acknowledged offsets not yet written, by partition.
     /// A list, not a map keyed by the partition's JSON: sources have few partitions, and
@@ -162,12 +82,13 @@ impl SourceRunner {
                 .map_err(|e| TaskError::fatal(e.to_string()))
         };
         let (key, value) = (conv(Side::Key)?, conv(Side::Value)?);
-        let chain = ProcessorChain::from_config(&run.config)?;
+        let chain =
+            ProcessorChain::new(&run.settings.transforms, &run.settings.transform_settings)?;
         let deliveries = Arc::new(Deliveries::default());
         let producer = run
             .env
             .kafka
-            .producer(&prefixed(&run.config, "producer.override."))
+            .producer(&run.settings.producer_overrides)
             .create_with_context(DeliveryContext(deliveries.clone()))
             .map_err(|e| TaskError::fatal(format!("cannot create Kafka producer: {e}")))?;
         let topics = TopicCreator::new(&run)?;
@@ -182,6 +103,7 @@ impl SourceRunner {
             value,
             chain,
             topics,
+            skips: SkipNotice::default(),
             in_flight: VecDeque::new(),
             acked: Vec::new(),
             last_flush: Instant::now(),
@@ -251,6 +173,7 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
+                        topic: String::new(),
                         number: None,
                     });
                     continue;
@@ -267,23 +190,9 @@ impl SourceRunner {
     }
 
     async fn send(&mut self, record: SourceRecord) -> Result<(), TaskError> {
-        self.topics.ensure(&record.topic).await?;
-        let converted = async {
-            let key = self.key.from_connect(&record.topic, &record.key).await?;
-            let value = self
-                .value
-                .from_connect(&record.topic, &record.value)
-                .await?;
-            Ok::<_, crate::convert::ConvertError>((key, value))
-        }
-        .await;
-        let (key, value) = match converted {
-            Ok(kv) => kv,
-            Err(e) if self.run.errors_tolerated() => {
-                warn!(connector = %self.run.connector, topic = %record.topic, error = %e, "skipping a record that cannot be converted (errors.tolerance=all)");
-                return Ok(());
-            }
-            Err(e) => return Err(TaskError::fatal(e.to_string())),
+        self.topics.ensure(&self.run, &record.topic).await?;
+        let Some((key, value)) = self.convert(&record).await? else {
+            return Ok(());
         };
         // Most records have none; librdkafka allocates even an empty header list.
         let headers = (!record.headers.is_empty()).then(|| {
@@ -322,6 +231,7 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
+                        topic: record.topic,
                         number: Some(number),
                     });
                     if self.in_flight.len() >= MAX_IN_FLIGHT {
@@ -347,6 +257,54 @@ impl SourceRunner {
         }
     }
 
+    /// The record's key and value as bytes; `None` when a conversion failed and
+    /// `errors.tolerance=all` skips the record. Retriable failures (a schema registry out of
+    /// reach) are retried as `errors.retry.*` say.
+    async fn convert(
+        &mut self,
+        record: &SourceRecord,
+    ) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>)>, TaskError> {
+        let errors = &self.run.settings.errors;
+        let target = self.run.target.clone();
+        let stopping = move || *target.borrow() == Target::Stopped;
+        let key = with_retries(errors, &stopping, || {
+            self.key.from_connect(&record.topic, &record.key)
+        })
+        .await
+        .map_err(|e| (Stage::KeyConverter, e));
+        let converted = match key {
+            Ok(key) => with_retries(errors, &stopping, || {
+                self.value.from_connect(&record.topic, &record.value)
+            })
+            .await
+            .map(|value| (key, value))
+            .map_err(|e| (Stage::ValueConverter, e)),
+            Err(e) => Err(e),
+        };
+        let (stage, e) = match converted {
+            Ok(kv) => return Ok(Some(kv)),
+            Err(failure) => failure,
+        };
+        log_failure(
+            errors,
+            &self.run.connector,
+            self.run.task_id,
+            stage,
+            &FailedRecord::Produced {
+                topic: &record.topic,
+                source_partition: &record.source_partition,
+                source_offset: &record.source_offset,
+                content: Some((&record.key, &record.value, &record.headers)),
+            },
+            &e,
+        );
+        if !self.run.errors_tolerated() {
+            return Err(TaskError::fatal(e.to_string()));
+        }
+        self.skips.skipped(errors, &self.run.connector, stage, &e);
+        Ok(None)
+    }
+
     /// Moves acknowledged records, from the oldest, into `acked`. With `wait`, waits until at
     /// least the oldest one is acknowledged.
     async fn collect_acks(&mut self, wait: bool) -> Result<(), TaskError> {
@@ -365,8 +323,9 @@ impl SourceRunner {
                     .in_flight
                     .pop_front()
                     .ok_or_else(|| TaskError::fatal("in-flight queue emptied"))?;
-                outcome
-                    .map_err(|e| TaskError::fatal(format!("Kafka did not accept a record: {e}")))?;
+                if let Err(e) = outcome {
+                    self.refused(&done, &e)?;
+                }
                 self.ack(done.partition, done.offset);
                 progressed = true;
             }
@@ -375,6 +334,36 @@ impl SourceRunner {
             }
             self.deliveries.reported().await;
         }
+    }
+
+    /// A record Kafka did not take, after the producer's own retries: the task fails, or with
+    /// `errors.tolerance=all` the record is skipped and its offset stored like the others
+    /// (KIP-779).
+    fn refused(&mut self, record: &InFlight, error: &str) -> Result<(), TaskError> {
+        let e = format!(
+            "Kafka did not accept a record for topic {}: {error}",
+            record.topic
+        );
+        let errors = &self.run.settings.errors;
+        log_failure(
+            errors,
+            &self.run.connector,
+            self.run.task_id,
+            Stage::KafkaProduce,
+            &FailedRecord::Produced {
+                topic: &record.topic,
+                source_partition: &record.partition,
+                source_offset: &record.offset,
+                content: None,
+            },
+            &e,
+        );
+        if !self.run.errors_tolerated() {
+            return Err(TaskError::fatal(e));
+        }
+        self.skips
+            .skipped(errors, &self.run.connector, Stage::KafkaProduce, &e);
+        Ok(())
     }
 
     fn ack(&mut self, partition: SourcePartition, offset: SourceOffset) {

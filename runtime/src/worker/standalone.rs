@@ -103,6 +103,8 @@ impl Standalone {
             task_shutdown_timeout: config.task_shutdown_timeout,
             registry_url: registry_url.clone(),
             converters: config.converters.clone(),
+            topic_creation_enable: config.topic_creation_enable,
+            in_process_kafka: config.in_process_kafka.clone(),
         };
         let herder = Herder::new(
             env,

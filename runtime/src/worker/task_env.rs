@@ -7,8 +7,9 @@ use tokio::sync::watch;
 
 use super::status::StatusCell;
 use crate::config::ConfigMap;
+use crate::connector::ConnectorSettings;
 use crate::convert::{self, ConvertError, Converter, Side};
-use crate::kafka::KafkaSettings;
+use crate::kafka::{InProcessKafka, KafkaSettings, TopicAdmin, TopicError};
 use crate::offsets::OffsetStore;
 
 /// Shared by all tasks of a worker.
@@ -23,6 +24,11 @@ pub struct WorkerEnv {
     pub registry_url: Option<String>,
     /// The worker's `key.converter`/`value.converter` settings.
     pub converters: ConfigMap,
+    /// The worker's `topic.creation.enable`: whether source connectors' `topic.creation.*`
+    /// settings are used.
+    pub topic_creation_enable: bool,
+    /// The Kafka this worker runs in its own process (the quickstart), if any.
+    pub in_process_kafka: Option<InProcessKafka>,
 }
 
 /// What the herder wants a task to be doing.
@@ -38,6 +44,8 @@ pub struct TaskRun {
     pub connector: String,
     pub task_id: u32,
     pub config: ConfigMap,
+    /// The runtime's keys of `config`, parsed.
+    pub settings: Arc<ConnectorSettings>,
     pub env: WorkerEnv,
     pub status: StatusCell,
     pub target: watch::Receiver<Target>,
@@ -48,26 +56,30 @@ impl TaskRun {
     /// worker's.
     pub fn converter(&self, side: Side) -> Result<Arc<dyn Converter>, ConvertError> {
         let prefix = side.config_prefix();
-        let mut merged: ConfigMap = self
-            .env
-            .converters
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if self
-            .config
-            .get(prefix)
-            .is_some_and(|c| !c.trim().is_empty())
-        {
+        let (own, own_settings) = match side {
+            Side::Key => (
+                &self.settings.key_converter,
+                &self.settings.key_converter_settings,
+            ),
+            Side::Value => (
+                &self.settings.value_converter,
+                &self.settings.value_converter_settings,
+            ),
+        };
+        let mut merged: ConfigMap = match own {
             // A connector naming its own converter does not inherit the worker's settings for
             // another converter class.
-            merged.clear();
-        }
-        for (k, v) in &self.config {
-            if k.starts_with(prefix) && !v.trim().is_empty() {
-                merged.insert(k.clone(), v.clone());
-            }
+            Some(class) => [(prefix.to_owned(), class.clone())].into(),
+            None => self
+                .env
+                .converters
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        for (k, v) in own_settings {
+            merged.insert(format!("{prefix}.{k}"), v.clone());
         }
         convert::build(side, &merged, self.env.registry_url.as_deref())
     }
@@ -90,8 +102,16 @@ impl TaskRun {
     }
 
     pub fn errors_tolerated(&self) -> bool {
-        self.config
-            .get("errors.tolerance")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("all"))
+        self.settings.errors.tolerate_all
+    }
+
+    /// An admin client for this connector's topics (the worker's settings, then the
+    /// connector's `admin.override.*`).
+    pub fn topic_admin(&self) -> Result<TopicAdmin, TopicError> {
+        TopicAdmin::new(
+            &self.env.kafka,
+            &self.settings.admin_overrides,
+            self.env.in_process_kafka.clone(),
+        )
     }
 }

@@ -96,6 +96,7 @@ impl RegistryClient {
         found.id.ok_or_else(|| ConvertError::Registry {
             url: self.shown_url.clone(),
             message: format!("lookup under subject '{subject}' answered without an id"),
+            retriable: false,
         })
     }
 
@@ -116,6 +117,7 @@ impl RegistryClient {
                 message: format!(
                     "latest version of subject '{subject}' answered without id or schema"
                 ),
+                retriable: false,
             }),
         }
     }
@@ -134,6 +136,9 @@ impl RegistryClient {
             message,
         };
         let registered = get_schema_by_id(id, &self.sr).await.map_err(|e| {
+            if e.retriable {
+                return self.error(&format!("fetching schema id {id} for topic '{topic}'"), &e);
+            }
             deserialize(scrub(
                 &format!(
                     "schema id {id} is unknown to the registry at {}: {}",
@@ -157,6 +162,7 @@ impl RegistryClient {
         ConvertError::Registry {
             url: self.shown_url.clone(),
             message: scrub(&format!("{what}: {}", describe(e)), &self.secrets),
+            retriable: e.retriable,
         }
     }
 }
