@@ -1323,3 +1323,95 @@ async fn wait_for_offsets(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Debezium's per-column rules and connection settings: `column.truncate.to.N.chars` cuts
+/// string values of the row (snapshot and binlog), `column.mask.with.N.chars` replaces them,
+/// and `database.initial.statements` runs on the connector's query connections (a failing one
+/// fails the task, naming the key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn column_rules_and_initial_statements_apply() {
+    let prefix = "cdcrules";
+    let (mut conn, db) = database("cdc_rules").await;
+    conn.query_drop(
+        "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), secret VARCHAR(20)); \
+         INSERT INTO t VALUES (1, 'abcdefgh', 'pw1')",
+    )
+    .await
+    .expect("table");
+    let kafka = kafka();
+    topics(&kafka, prefix, &db, &["t"]);
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name_column = format!("{db}.t.name");
+    let secret_column = format!("{db}.t.secret");
+    let rules = json_connector(
+        &db,
+        prefix,
+        &[
+            ("column.truncate.to.3.chars", &name_column),
+            ("column.mask.with.4.chars", &secret_column),
+            (
+                "database.initial.statements",
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES');SET @tributary = 1",
+            ),
+        ],
+    );
+    let mut failing = json_connector(
+        &db,
+        "cdcbadinit",
+        &[("database.initial.statements", "SELECT * FROM no_such_table")],
+    );
+    failing.insert("name".into(), "badinit".into());
+    let worker = start_worker(
+        &worker_props(&bootstrap, dir.path(), &[]),
+        tributary_connectors::plugins(),
+        vec![rules, failing],
+    )
+    .await;
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    let trace = wait_for(
+        "the task with a failing initial statement to fail",
+        Duration::from_secs(30),
+        || async {
+            let (_, s) = api.get("/connectors/badinit/status").await;
+            (s["tasks"][0]["state"] == "FAILED").then(|| s["tasks"][0]["trace"].to_string())
+        },
+    )
+    .await;
+    assert!(
+        trace.contains("database.initial.statements") && trace.contains("no_such_table"),
+        "{trace}"
+    );
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    conn.query_drop("INSERT INTO t VALUES (2, 'xyzxyz', NULL), (3, 'é€ab', 's')")
+        .await
+        .expect("rows streamed");
+    let topic = format!("{prefix}.{db}.t");
+    let (b, t) = (bootstrap.clone(), topic.clone());
+    let records =
+        tokio::task::spawn_blocking(move || consume_all(&b, &t, 3, Duration::from_secs(60)))
+            .await
+            .expect("consume");
+    let rows: Vec<(serde_json::Value, serde_json::Value)> = records
+        .iter()
+        .map(|(_, _, _, value)| {
+            let v: serde_json::Value =
+                serde_json::from_slice(value.as_deref().expect("a value")).expect("JSON");
+            let after = &v["payload"]["after"];
+            (after["name"].clone(), after["secret"].clone())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (serde_json::json!("abc"), serde_json::json!("****")),
+            (serde_json::json!("xyz"), serde_json::Value::Null),
+            (serde_json::json!("é€a"), serde_json::json!("****")),
+        ]
+    );
+    worker.shutdown().await;
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+}

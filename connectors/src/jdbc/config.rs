@@ -330,8 +330,8 @@ fn redacted_url(url: &str) -> String {
 
 /// One setting under two names: either may be used, both only if they agree.
 fn aliased(p: &Parsed, name: &str, alias: &str) -> Result<Option<String>, ConfigError> {
-    let a = p.props().get(name).map(|v| v.trim().to_owned());
-    let b = p.props().get(alias).map(|v| v.trim().to_owned());
+    let a = p.given(name).map(|v| v.trim().to_owned());
+    let b = p.given(alias).map(|v| v.trim().to_owned());
     match (a, b) {
         (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => Err(ConfigError::invalid(
             alias,
@@ -346,7 +346,7 @@ fn aliased(p: &Parsed, name: &str, alias: &str) -> Result<Option<String>, Config
 }
 
 fn aliased_list(p: &Parsed, name: &str, alias: &str) -> Result<Vec<String>, ConfigError> {
-    let list = |key: &str| p.props().get(key).map(|_| p.list(key));
+    let list = |key: &str| p.given(key).map(|_| p.list(key));
     match (list(name), list(alias)) {
         (Some(a), Some(b)) if a != b => Err(ConfigError::invalid(
             alias,

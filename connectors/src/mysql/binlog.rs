@@ -9,15 +9,16 @@ use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent
 use mysql_async::prelude::Queryable;
 use mysql_async::BinlogStreamRequest;
 use tokio::sync::{mpsc, watch, Mutex};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use tributary_runtime::connector::{TaskError, TaskProgress};
 use tributary_runtime::data::Value;
 use tributary_runtime::envelope::Op;
 use tributary_runtime::record::SourceRecord;
 
 use super::catalog::{describe, Catalog};
+use super::config::EventFailureMode;
 use super::config::{GtidMode, MySqlConfig};
-use super::connection::{connect, is_mariadb};
+use super::connection::{connect, is_mariadb, Purpose};
 use super::ddl::{classify, DdlTarget, TableName};
 use super::events::{
     change_records, heartbeat_record, key_change_header, same_key, schema_change_record,
@@ -66,6 +67,11 @@ pub async fn run(ctx: StreamContext, start: BinlogPosition) -> Result<(), TaskEr
         match stream_once(&ctx, &mut state).await {
             Ok(()) => return Ok(()),
             Err(StreamError::Fatal(m)) => return Err(TaskError::fatal(m)),
+            Err(StreamError::Connection(m)) if !ctx.config.keep_alive => {
+                return Err(TaskError::fatal(format!(
+                    "the binlog connection was lost and connect.keep.alive=false: {m}"
+                )))
+            }
             Err(StreamError::Connection(m)) => {
                 if began.elapsed() > Duration::from_secs(30) {
                     backoff = Duration::from_millis(500);
@@ -188,7 +194,9 @@ fn conn_err(e: impl std::fmt::Display) -> StreamError {
 
 async fn stream_once(ctx: &StreamContext, state: &mut State) -> Result<(), StreamError> {
     let config = &ctx.config;
-    let mut conn = connect(config).await.map_err(StreamError::Connection)?;
+    let mut conn = connect(config, Purpose::Binlog)
+        .await
+        .map_err(StreamError::Connection)?;
     let mariadb = is_mariadb(&mut conn).await;
     {
         let mut catalog = ctx.catalog.lock().await;
@@ -331,10 +339,14 @@ async fn handle_event(
         Ok(Some(d)) => d,
         Ok(None) => return Ok(Vec::new()),
         Err(e) => {
-            return Err(StreamError::Fatal(format!(
-                "cannot decode a binlog event at {}:{start}: {e}",
-                state.file
-            )))
+            skip_or_fail(
+                ctx,
+                format!(
+                    "cannot decode a binlog event at {}:{start}: {e}",
+                    state.file
+                ),
+            )?;
+            return Ok(Vec::new());
         }
     };
     let mut out = Vec::new();
@@ -491,6 +503,22 @@ async fn table_for(
     }
 }
 
+/// An event (or a row of one) that cannot be processed, as
+/// `event.processing.failure.handling.mode` says: fail the task, or skip it, logged or not.
+fn skip_or_fail(ctx: &StreamContext, failure: String) -> Result<(), StreamError> {
+    match ctx.config.event_failures {
+        EventFailureMode::Fail => Err(StreamError::Fatal(failure)),
+        EventFailureMode::Warn => {
+            warn!(error = %failure, "skipping a binlog event that cannot be processed (event.processing.failure.handling.mode=warn); its change is not published");
+            Ok(())
+        }
+        EventFailureMode::Skip => {
+            debug!(error = %failure, "skipping a binlog event that cannot be processed (event.processing.failure.handling.mode=skip)");
+            Ok(())
+        }
+    }
+}
+
 async fn rows_event(
     ctx: &StreamContext,
     state: &mut State,
@@ -513,24 +541,38 @@ async fn rows_event(
     // Sized as the last rows event's: a bulk statement's events are alike (~8 KB each).
     let mut out = Vec::with_capacity(state.records_hint.min(MAX_RECORDS_HINT));
     let mut last_row = None;
-    let images = RowImages::new(rows, tme).map_err(|e| {
-        StreamError::Fatal(format!(
-            "cannot read the rows of {} at {}:{}: {e}",
-            table.full_name(),
-            state.file,
-            state.txn_start
-        ))
-    })?;
+    let images = match RowImages::new(rows, tme) {
+        Ok(images) => images,
+        Err(e) => {
+            skip_or_fail(
+                ctx,
+                format!(
+                    "cannot read the rows of {} at {}:{}: {e}",
+                    table.full_name(),
+                    state.file,
+                    state.txn_start
+                ),
+            )?;
+            return Ok(Vec::new());
+        }
+    };
     for (r, row) in images.enumerate() {
         let r = r as u64;
-        let (before, after) = row.map_err(|e| {
-            StreamError::Fatal(format!(
-                "cannot decode a row of {} at {}:{}: {e}",
-                table.full_name(),
-                state.file,
-                state.txn_start
-            ))
-        })?;
+        let (before, after) = match row {
+            Ok(images) => images,
+            Err(e) => {
+                skip_or_fail(
+                    ctx,
+                    format!(
+                        "cannot decode a row of {} at {}:{} row {r}: {e}",
+                        table.full_name(),
+                        state.file,
+                        state.txn_start
+                    ),
+                )?;
+                continue;
+            }
+        };
         if r < skip_rows {
             continue;
         }
@@ -558,16 +600,22 @@ async fn rows_event(
             })?;
             Ok((key, Some(row)))
         };
-        let fail = |e: String| {
-            StreamError::Fatal(format!(
-                "table {} at {}:{} row {r}: {e}",
-                table.full_name(),
-                state.file,
-                state.txn_start
-            ))
+        let converted = convert(before).and_then(|b| Ok((b, convert(after)?)));
+        let ((key_before, row_before), (key_after, row_after)) = match converted {
+            Ok(images) => images,
+            Err(e) => {
+                skip_or_fail(
+                    ctx,
+                    format!(
+                        "table {} at {}:{} row {r}: {e}",
+                        table.full_name(),
+                        state.file,
+                        state.txn_start
+                    ),
+                )?;
+                continue;
+            }
         };
-        let (key_before, row_before) = convert(before).map_err(fail)?;
-        let (key_after, row_after) = convert(after).map_err(fail)?;
         let info = state.info(r as i32);
         let produced = out.len();
         match op {
@@ -707,7 +755,9 @@ async fn ddl(
     {
         return Ok(Vec::new());
     }
-    let mut conn = connect(config).await.map_err(StreamError::Connection)?;
+    let mut conn = connect(config, Purpose::Query)
+        .await
+        .map_err(StreamError::Connection)?;
     {
         let mut catalog = ctx.catalog.lock().await;
         for d in &databases {

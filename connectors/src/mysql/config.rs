@@ -1,8 +1,6 @@
 //! The MySQL/MariaDB source's configuration, under Debezium's property names so that a
 //! Debezium connector config runs unchanged.
 
-use std::collections::BTreeMap;
-
 use tributary_runtime::config::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Importance, Parsed, Validator,
 };
@@ -29,7 +27,9 @@ pub fn config_def() -> ConfigDef {
             "disabled, preferred, required, verify_ca or verify_identity.").group(CONNECTION, 6)
             .validator(Validator::OneOf(&["disabled", "preferred", "required", "verify_ca", "verify_identity"])))
         .define(ConfigKey::new("connect.timeout.ms", Long, Some("30000"), Low, "Connection timeout.").group(CONNECTION, 7))
-        .define(ConfigKey::new("connect.keep.alive", Boolean, Some("true"), Low, "Reconnect with backoff when the connection drops.").group(CONNECTION, 8))
+        .define(ConfigKey::new("connect.keep.alive", Boolean, Some("true"), Low, "Reconnect with backoff when the binlog connection drops; with false a lost binlog connection fails the task.").group(CONNECTION, 8))
+        .define(ConfigKey::new("database.initial.statements", String, Some(""), Low,
+            "A semicolon separated list of SQL statements run on every connection the connector opens to query the server (not on the binlog connection). Write ;; for a semicolon inside a statement.").group(CONNECTION, 9))
         .define(ConfigKey::new("topic.prefix", String, None, High,
             "Logical name of the server: the prefix of every topic (<prefix>.<db>.<table>) and of schema names.").group(CONNECTION, 0)
             .validator(Validator::NonEmpty))
@@ -66,7 +66,7 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("max.batch.size", Int, Some("2048"), Medium, "Most records returned by one poll.").group(EVENTS, 12).validator(Validator::Range(1, 1_000_000)))
         .define(ConfigKey::new("max.queue.size", Int, Some("8192"), Medium, "Records buffered between the binlog reader and Kafka.").group(EVENTS, 13).validator(Validator::Range(1, 10_000_000)))
         .define(ConfigKey::new("poll.interval.ms", Int, Some("500"), Low, "Longest wait of a poll with nothing to return.").group(EVENTS, 14))
-        .define(ConfigKey::new("event.processing.failure.handling.mode", String, Some("fail"), Low, "fail, warn or skip an event that cannot be processed.").group(EVENTS, 15)
+        .define(ConfigKey::new("event.processing.failure.handling.mode", String, Some("fail"), Low, "What to do with a binlog event (or one row of it) that cannot be decoded: fail the task; warn: log its position and skip it; skip (or ignore): skip it silently. Skipping loses that change.").group(EVENTS, 15)
             .validator(Validator::OneOf(&["fail", "warn", "skip", "ignore"])))
         .define(ConfigKey::new("source.version", String, Some(super::events::VERSION), Low,
             "The source.version of every event. Tributary's own by default; set 3.6.3.Final (or another Debezium version) where readers expect Debezium's.").group(EVENTS, 16))
@@ -77,11 +77,15 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("schema.history.internal.kafka.topic", String, Some(""), Low,
             "Accepted for Debezium compatibility and not needed: the table model is read from the server's catalog and checked against the binlog's table maps (see the README)."))
         .define(ConfigKey::new("schema.history.internal.kafka.bootstrap.servers", String, Some(""), Low, "Accepted for Debezium compatibility; not needed (see schema.history.internal.kafka.topic)."))
-        .allow_prefix("column.mask.with.")
-        .allow_prefix("column.truncate.to.")
+        .allow_prefix(MASK_PREFIX)
+        .allow_prefix(TRUNCATE_PREFIX)
         .allow_prefix("schema.history.internal.")
-        .allow_prefix("database.initial.statements")
 }
+
+/// `column.mask.with.<N>.chars`: the columns whose values become N asterisks.
+const MASK_PREFIX: &str = "column.mask.with.";
+/// `column.truncate.to.<N>.chars`: the string columns cut to N characters.
+const TRUNCATE_PREFIX: &str = "column.truncate.to.";
 
 /// Debezium's `snapshot.mode`, normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,20 +106,46 @@ pub enum GtidMode {
     MySql,
 }
 
-/// Column masks: `column.mask.with.N.chars` = list of column regexes.
+/// Lengths given to columns by `<prefix><N>.chars` = list of regexes of `db.table.column`
+/// (`column.mask.with.`, `column.truncate.to.`).
 #[derive(Clone, Debug, Default)]
-pub struct Masks {
+pub struct ColumnLengths {
     pub rules: Vec<(usize, regex::Regex)>,
 }
 
-impl Masks {
-    /// The mask length for `db.table.column`, if a rule matches.
-    pub fn mask_for(&self, full_column: &str) -> Option<usize> {
+impl ColumnLengths {
+    /// The length for `db.table.column`, if a rule matches.
+    pub fn length_for(&self, full_column: &str) -> Option<usize> {
         self.rules
             .iter()
             .find(|(_, r)| r.is_match(full_column))
             .map(|(n, _)| *n)
     }
+
+    fn parse(p: &Parsed, prefix: &str) -> Result<ColumnLengths, ConfigError> {
+        let mut rules = Vec::new();
+        for (rest, v) in p.with_prefix(prefix) {
+            let key = format!("{prefix}{rest}");
+            let n = rest
+                .strip_suffix(".chars")
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| parse_err(&key, &v, format!("expected {prefix}<N>.chars")))?;
+            for pattern in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let r =
+                    super::filters::anchored(pattern).map_err(|e| parse_err(&key, pattern, e))?;
+                rules.push((n, r));
+            }
+        }
+        Ok(ColumnLengths { rules })
+    }
+}
+
+/// `event.processing.failure.handling.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventFailureMode {
+    Fail,
+    Warn,
+    Skip,
 }
 
 #[derive(Clone, Debug)]
@@ -129,7 +159,13 @@ pub struct MySqlConfig {
     pub connect_timeout_ms: u64,
     pub topic_prefix: String,
     pub filters: Filters,
-    pub masks: Masks,
+    pub masks: ColumnLengths,
+    pub truncations: ColumnLengths,
+    /// `connect.keep.alive`: reconnect a lost binlog connection (else fail the task).
+    pub keep_alive: bool,
+    /// Run on every query connection (`database.initial.statements`).
+    pub initial_statements: Vec<String>,
+    pub event_failures: EventFailureMode,
     pub snapshot_mode: SnapshotMode,
     pub snapshot_lock: bool,
     pub snapshot_threads: usize,
@@ -157,12 +193,9 @@ fn parse_err(key: &str, value: &str, e: impl std::fmt::Display) -> ConfigError {
 
 impl MySqlConfig {
     pub fn parse(config: &ConfigMap) -> Result<MySqlConfig, ConfigError> {
-        let own: ConfigMap = config
-            .iter()
-            .filter(|(k, _)| config_def().key(k).is_some() || k.starts_with("column.mask.with."))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let p = Parsed::new(&config_def(), &own)?;
+        let def = config_def();
+        let own = def.known_subset(config);
+        let p = Parsed::new(&def, &own)?;
         let connector_name = config.get("name").cloned().unwrap_or_default();
         let server_id = match p.i64("database.server.id") {
             0 => derived_server_id(&connector_name),
@@ -185,25 +218,18 @@ impl MySqlConfig {
             &p.list("column.include.list"),
             &p.list("column.exclude.list"),
         )?;
-        let mut masks = Masks::default();
-        let mut mask_keys: BTreeMap<&String, &String> = BTreeMap::new();
-        for (k, v) in config
-            .iter()
-            .filter(|(k, _)| k.starts_with("column.mask.with."))
+        let masks = ColumnLengths::parse(&p, MASK_PREFIX)?;
+        let truncations = ColumnLengths::parse(&p, TRUNCATE_PREFIX)?;
+        let event_failures = match p
+            .string("event.processing.failure.handling.mode")
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
         {
-            mask_keys.insert(k, v);
-        }
-        for (k, v) in mask_keys {
-            let n = k
-                .strip_prefix("column.mask.with.")
-                .and_then(|r| r.strip_suffix(".chars"))
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| parse_err(k, v, "expected column.mask.with.<N>.chars"))?;
-            for pattern in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let r = super::filters::anchored(pattern).map_err(|e| parse_err(k, pattern, e))?;
-                masks.rules.push((n, r));
-            }
-        }
+            "warn" => EventFailureMode::Warn,
+            "skip" | "ignore" => EventFailureMode::Skip,
+            _ => EventFailureMode::Fail,
+        };
         let modes = TypeModes {
             decimal: p.string("decimal.handling.mode").parse().map_err(|e| {
                 parse_err(
@@ -248,6 +274,10 @@ impl MySqlConfig {
             topic_prefix,
             filters,
             masks,
+            truncations,
+            keep_alive: p.bool("connect.keep.alive"),
+            initial_statements: statements(&p.string("database.initial.statements")),
+            event_failures,
             snapshot_mode,
             snapshot_lock: !p
                 .string("snapshot.locking.mode")
@@ -282,6 +312,29 @@ impl MySqlConfig {
     pub fn skips(&self, op_code: &str) -> bool {
         self.skipped_ops.iter().any(|s| s == op_code)
     }
+}
+
+/// Debezium's `database.initial.statements`: statements separated by `;`, `;;` standing for a
+/// semicolon inside one.
+fn statements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' if chars.peek() == Some(&';') => {
+                chars.next();
+                current.push(';');
+            }
+            ';' => out.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    out.push(current);
+    out.into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// A server id in 5400..6400 from the connector name, stable across restarts (Debezium's
@@ -342,15 +395,46 @@ mod tests {
     }
 
     #[test]
-    fn masks_are_read_from_their_keys() {
+    fn masks_and_truncations_are_read_from_their_keys() {
         let mut m = base();
         m.insert(
             "column.mask.with.5.chars".into(),
             "shop.customers.email".into(),
         );
+        m.insert(
+            "column.truncate.to.3.chars".into(),
+            "shop.customers.name, shop.orders.note".into(),
+        );
         let c = MySqlConfig::parse(&m).expect("valid");
-        assert_eq!(c.masks.mask_for("shop.customers.email"), Some(5));
-        assert_eq!(c.masks.mask_for("shop.customers.name"), None);
+        assert_eq!(c.masks.length_for("shop.customers.email"), Some(5));
+        assert_eq!(c.masks.length_for("shop.customers.name"), None);
+        assert_eq!(c.truncations.length_for("shop.orders.note"), Some(3));
+        assert_eq!(c.truncations.length_for("shop.orders.notes"), None);
+        m.insert("column.truncate.to.three.chars".into(), "a.b.c".into());
+        let err = MySqlConfig::parse(&m).unwrap_err();
+        assert_eq!(err.key(), Some("column.truncate.to.three.chars"));
+    }
+
+    #[test]
+    fn initial_statements_split_at_single_semicolons() {
+        assert_eq!(
+            statements("SET a = 1; SELECT ';;' ;; SELECT 2;"),
+            ["SET a = 1", "SELECT ';' ; SELECT 2"]
+        );
+        let mut m = base();
+        m.insert(
+            "database.initial.statements".into(),
+            "SET @x = 1;SET @y = 2".into(),
+        );
+        m.insert(
+            "event.processing.failure.handling.mode".into(),
+            "warn".into(),
+        );
+        m.insert("connect.keep.alive".into(), "false".into());
+        let c = MySqlConfig::parse(&m).expect("valid");
+        assert_eq!(c.initial_statements, ["SET @x = 1", "SET @y = 2"]);
+        assert_eq!(c.event_failures, EventFailureMode::Warn);
+        assert!(!c.keep_alive);
     }
 
     #[test]

@@ -7,10 +7,18 @@ use mysql_async::{Conn, OptsBuilder};
 
 use super::config::MySqlConfig;
 
+/// What a connection is for: `database.initial.statements` run on query connections only, as
+/// Debezium runs them on its JDBC connections and not on the one reading the binlog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Query,
+    Binlog,
+}
+
 /// Opens a connection. TLS (`database.ssl.mode` other than disabled/preferred) is refused
 /// because this build has no TLS for MySQL connections; it says so rather than connecting in
 /// clear text.
-pub async fn connect(config: &MySqlConfig) -> Result<Conn, String> {
+pub async fn connect(config: &MySqlConfig, purpose: Purpose) -> Result<Conn, String> {
     if matches!(
         config.ssl_mode.as_str(),
         "required" | "verify_ca" | "verify_identity"
@@ -48,6 +56,13 @@ pub async fn connect(config: &MySqlConfig) -> Result<Conn, String> {
     conn.query_drop("SET time_zone = '+00:00', NAMES utf8mb4")
         .await
         .map_err(|e| format!("cannot set the session time zone: {e}"))?;
+    if purpose == Purpose::Query {
+        for statement in &config.initial_statements {
+            conn.query_drop(statement)
+                .await
+                .map_err(|e| format!("database.initial.statements: '{statement}' failed: {e}"))?;
+        }
+    }
     Ok(conn)
 }
 

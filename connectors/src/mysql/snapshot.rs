@@ -26,7 +26,7 @@ use tributary_runtime::record::SourceRecord;
 
 use super::catalog::{schema_tables, Catalog};
 use super::config::MySqlConfig;
-use super::connection::{connect, current_position, is_mariadb};
+use super::connection::{connect, current_position, is_mariadb, Purpose};
 use super::events::{change_records, set_offset, RowChange, SourceInfo};
 use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot_schema;
@@ -61,7 +61,9 @@ pub async fn run(
     progress_line: TaskProgress,
     resume: Option<(BinlogPosition, SnapshotProgress)>,
 ) -> Result<BinlogPosition, TaskError> {
-    let mut control = connect(&config).await.map_err(TaskError::retriable)?;
+    let mut control = connect(&config, Purpose::Query)
+        .await
+        .map_err(TaskError::retriable)?;
     let mariadb = is_mariadb(&mut control).await;
     let threads = config.snapshot_threads;
     if config.snapshot_lock {
@@ -69,7 +71,9 @@ pub async fn run(
     }
     let mut readers = Vec::new();
     for _ in 0..if config.snapshot_lock { threads } else { 1 } {
-        let mut c = connect(&config).await.map_err(TaskError::retriable)?;
+        let mut c = connect(&config, Purpose::Query)
+            .await
+            .map_err(TaskError::retriable)?;
         c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .await
             .map_err(fatal)?;

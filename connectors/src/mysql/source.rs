@@ -15,7 +15,7 @@ use tributary_runtime::record::SourceRecord;
 use super::binlog::{self, StreamContext};
 use super::catalog::Catalog;
 use super::config::{MySqlConfig, SnapshotMode};
-use super::connection::{binlog_files, check_binlog_settings, connect, current_position};
+use super::connection::{binlog_files, check_binlog_settings, connect, current_position, Purpose};
 use super::offset::{partition, BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot;
 
@@ -48,7 +48,9 @@ enum Plan {
 }
 
 async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan, TaskError> {
-    let mut conn = connect(config).await.map_err(TaskError::retriable)?;
+    let mut conn = connect(config, Purpose::Query)
+        .await
+        .map_err(TaskError::retriable)?;
     check_binlog_settings(&mut conn)
         .await
         .map_err(TaskError::fatal)?;

@@ -31,6 +31,8 @@ pub struct Table {
     pub extras: TableExtras,
     /// Mask length per captured column (`column.mask.with.N.chars`).
     masks: Vec<Option<usize>>,
+    /// Longest string per captured column (`column.truncate.to.N.chars`).
+    truncations: Vec<Option<usize>>,
 }
 
 impl Table {
@@ -48,14 +50,14 @@ impl Table {
             .iter()
             .filter_map(|k| columns.iter().position(|c| &c.name == k))
             .collect();
-        let masks: Vec<Option<usize>> = captured
-            .iter()
-            .map(|i| {
-                config
-                    .masks
-                    .mask_for(&format!("{db}.{name}.{}", columns[*i].name))
-            })
-            .collect();
+        let lengths = |rules: &super::config::ColumnLengths| -> Vec<Option<usize>> {
+            captured
+                .iter()
+                .map(|i| rules.length_for(&format!("{db}.{name}.{}", columns[*i].name)))
+                .collect()
+        };
+        let masks = lengths(&config.masks);
+        let truncations = lengths(&config.truncations);
         let schema_of = |i: usize, mask: Option<usize>| -> SchemaRef {
             match mask {
                 // A masked column is a string of asterisks whatever its type (Debezium).
@@ -91,6 +93,7 @@ impl Table {
             schemas: Arc::new(schemas),
             extras: TableExtras::default(),
             masks,
+            truncations,
         }
     }
 
@@ -98,7 +101,8 @@ impl Table {
         full_name(&self.db, &self.name)
     }
 
-    /// The row struct from per-column values (indexed like `columns`), masking as configured.
+    /// The row struct from per-column values (indexed like `columns`), masking and truncating
+    /// as configured.
     /// Each captured column is asked for once, so `value_of` may move values out of its row.
     pub fn row(
         &self,
@@ -107,9 +111,10 @@ impl Table {
         let mut values = Vec::with_capacity(self.captured.len());
         for (slot, &i) in self.captured.iter().enumerate() {
             let v = value_of(i).map_err(|e| format!("column {}: {e}", self.columns[i].name))?;
-            values.push(match (self.masks[slot], &v) {
-                (Some(n), v) if !v.is_null() => Value::String("*".repeat(n)),
-                _ => v,
+            values.push(match (self.masks[slot], self.truncations[slot], v) {
+                (Some(n), _, v) if !v.is_null() => Value::String("*".repeat(n)),
+                (None, Some(n), Value::String(s)) => Value::String(truncated(s, n)),
+                (_, _, v) => v,
             });
         }
         Ok(Struct {
@@ -118,7 +123,8 @@ impl Table {
         })
     }
 
-    /// The key struct from per-column values; `None` for a table without a primary key.
+    /// The key struct from per-column values; `None` for a table without a primary key. Keys
+    /// are neither masked nor truncated (Debezium's column rules apply to the row).
     pub fn key_of(
         &self,
         mut value_of: impl FnMut(usize) -> Result<Value, String>,
@@ -136,5 +142,26 @@ impl Table {
             schema: schema.clone(),
             values,
         }))
+    }
+}
+
+/// The first `n` characters of `s` (Debezium's `TruncateStrings`; it counts UTF-16 units, which
+/// differs only for characters outside the Basic Multilingual Plane).
+fn truncated(mut s: String, n: usize) -> String {
+    if let Some((at, _)) = s.char_indices().nth(n) {
+        s.truncate(at);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncated;
+
+    #[test]
+    fn strings_are_cut_at_a_character_count() {
+        assert_eq!(truncated("héllo".into(), 2), "hé");
+        assert_eq!(truncated("abc".into(), 3), "abc");
+        assert_eq!(truncated("abc".into(), 0), "");
     }
 }
