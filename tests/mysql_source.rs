@@ -516,6 +516,181 @@ async fn no_data_stores_its_start_position_before_the_first_change() {
         .expect("cleanup");
 }
 
+/// (the statement's first two words up to any `=`, `source.snapshot`) of every record of a
+/// schema-change topic: the sequence, without the texts that depend on the server's settings.
+async fn schema_changes(
+    bootstrap: &str,
+    registry: &str,
+    topic: &str,
+    expected: usize,
+) -> Vec<(String, String)> {
+    let (b, t) = (bootstrap.to_owned(), topic.to_owned());
+    let records =
+        tokio::task::spawn_blocking(move || consume_all(&b, &t, expected, Duration::from_secs(60)))
+            .await
+            .expect("consume");
+    let decoder = AvroDecoder::new(SrSettings::new(registry.to_owned()));
+    let text = |v: &Avro| match plain(v) {
+        Avro::String(s) => s,
+        other => format!("{other:?}"),
+    };
+    let mut out = Vec::new();
+    for (_, _, _, value) in records {
+        let v = decoder
+            .decode(value.as_deref())
+            .await
+            .expect("value decodes")
+            .value;
+        let ddl = text(field(&v, "ddl"));
+        let two_words = ddl.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        let statement = two_words.split('=').next().unwrap_or_default().to_owned();
+        out.push((statement, text(field(field(&v, "source"), "snapshot"))));
+    }
+    out
+}
+
+/// With `snapshot.mode=no_data` the schema snapshot's records store an offset that says it is
+/// unfinished, but the last: a task that starts from one of those (a crash between them) takes
+/// the schema snapshot again from the current position, as Debezium does, while one that
+/// starts after it streams on. `store.only.captured.databases.ddl` keeps the records to this
+/// test's database (the shared server holds other tests' databases).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_data_takes_an_unfinished_schema_snapshot_again() {
+    let prefix = "cdcnds";
+    let Restartable {
+        mut conn,
+        db,
+        kafka: _kafka,
+        bootstrap,
+        dir: _dir,
+        props,
+    } = restartable("cdc_nodata_schema", prefix).await;
+    let worker = start_worker(
+        &props,
+        tributary_connectors::plugins(),
+        vec![connector(
+            &db,
+            prefix,
+            &[
+                ("snapshot.mode", "no_data"),
+                (
+                    "schema.history.internal.store.only.captured.databases.ddl",
+                    "true",
+                ),
+            ],
+        )],
+    )
+    .await;
+    let registry = worker.registry_url.clone().expect("registry");
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    // SET …, DROP TABLE t, then DROP DATABASE, CREATE DATABASE, USE and CREATE TABLE t; the
+    // last one marked `last`.
+    let statements = [
+        "SET character_set_server",
+        "DROP TABLE",
+        "DROP DATABASE",
+        "CREATE DATABASE",
+        &format!("USE `{db}`"),
+        "CREATE TABLE",
+    ];
+    let one_snapshot: Vec<(String, String)> = statements
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let marker = if i + 1 == statements.len() {
+                "last"
+            } else {
+                "true"
+            };
+            ((*d).to_owned(), marker.to_owned())
+        })
+        .collect();
+    let first = schema_changes(&bootstrap, &registry, prefix, one_snapshot.len()).await;
+    assert_eq!(first, one_snapshot, "the schema snapshot's records");
+    let finished = wait_for(
+        "the finished schema snapshot's offset",
+        Duration::from_secs(30),
+        || async {
+            let (_, o) = api.get(&format!("/connectors/{prefix}/offsets")).await;
+            let offset = o["offsets"][0]["offset"].clone();
+            (offset["pos"].is_u64() && offset.get("snapshot").is_none()).then_some(offset)
+        },
+    )
+    .await;
+
+    // Restarted from the finished offset: no new schema snapshot, streaming goes on.
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{prefix}/stop"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{prefix}/resume"), None)
+            .await
+            .0,
+        202
+    );
+    api.wait_state(prefix, "RUNNING", Duration::from_secs(30))
+        .await;
+    conn.query_drop("INSERT INTO t VALUES (1, 1)")
+        .await
+        .expect("insert");
+    let topic = format!("{prefix}.{db}.t");
+    let e = events(&bootstrap, &registry, &topic, 1).await;
+    assert_eq!(ops(&e), ["c"], "the insert after the restart");
+    // A new schema snapshot would have come before the insert.
+    assert_eq!(
+        schema_changes(&bootstrap, &registry, prefix, one_snapshot.len()).await,
+        one_snapshot,
+        "no schema snapshot after a finished one"
+    );
+
+    // Stopped as if between two of its records: the offset they store.
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{prefix}/stop"), None)
+            .await
+            .0,
+        204
+    );
+    let mut unfinished = finished.clone();
+    unfinished["snapshot"] = serde_json::json!(true);
+    let (code, body) = api
+        .call(
+            "PATCH",
+            &format!("/connectors/{prefix}/offsets"),
+            Some(serde_json::json!({"offsets": [{"partition": {"server": prefix}, "offset": unfinished}]})),
+        )
+        .await;
+    assert_eq!(code, 200, "offsets altered: {body}");
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{prefix}/resume"), None)
+            .await
+            .0,
+        202
+    );
+    let twice: Vec<(String, String)> = one_snapshot.iter().chain(&one_snapshot).cloned().collect();
+    assert_eq!(
+        schema_changes(&bootstrap, &registry, prefix, twice.len()).await,
+        twice,
+        "the schema snapshot taken again"
+    );
+    conn.query_drop("INSERT INTO t VALUES (2, 2)")
+        .await
+        .expect("insert");
+    let e = events(&bootstrap, &registry, &topic, 2).await;
+    let ids: Vec<Avro> = e.iter().map(|(_, k, _)| field(k, "id").clone()).collect();
+    assert_eq!(
+        ids,
+        vec![Avro::Int(1), Avro::Int(2)],
+        "streaming from the new schema snapshot's position, the first insert not again"
+    );
+    worker.shutdown().await;
+    conn.query_drop(format!("DROP DATABASE {db}"))
+        .await
+        .expect("cleanup");
+}
+
 /// The latest state per key in a topic of JSON (schemaless) change events: id → `after.v`, or
 /// absent when the last event deleted it.
 fn final_state(bootstrap: &str, topic: &str) -> (usize, BTreeMap<i64, i64>) {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::config::MySqlConfig;
+use super::config::{MySqlConfig, SchemaScope};
 use super::table::Table;
 use super::table_changes::TableExtras;
 use super::types::{Column, ColumnInfo};
@@ -97,7 +97,7 @@ impl Catalog {
         config: &MySqlConfig,
         only_db: Option<&str>,
     ) -> Result<Vec<String>, mysql_async::Error> {
-        let tables = read(conn, config, only_db, None, true).await?;
+        let tables = read(conn, config, only_db, None, SchemaScope::CapturedTables).await?;
         if let Some(db) = only_db {
             self.tables.retain(|(d, _), _| d != db);
         } else {
@@ -113,14 +113,14 @@ impl Catalog {
     }
 }
 
-/// Every table of the captured databases, whatever the table filters say, ordered by database
-/// and name: the tables Debezium describes in a snapshot's schema-change records (it keeps the
-/// DDL of every table of a captured database unless `schema.history.internal.store.only.captured.tables.ddl`).
+/// The tables a snapshot's schema-change records describe, ordered by database and name: by
+/// default, as Debezium, every table of every database but the system ones, whatever the
+/// filters say (`config.schema_scope` narrows that to the captured databases or tables).
 pub async fn schema_tables(
     conn: &mut Conn,
     config: &MySqlConfig,
 ) -> Result<Vec<Table>, mysql_async::Error> {
-    let mut tables = read(conn, config, None, None, false).await?;
+    let mut tables = read(conn, config, None, None, config.schema_scope).await?;
     tables.sort_by(|a, b| (&a.db, &a.name).cmp(&(&b.db, &b.name)));
     Ok(tables)
 }
@@ -133,27 +133,31 @@ pub async fn describe(
     db: &str,
     name: &str,
 ) -> Result<Option<Table>, mysql_async::Error> {
-    Ok(read(conn, config, Some(db), Some(name), false)
-        .await?
-        .into_iter()
-        .next())
+    Ok(read(
+        conn,
+        config,
+        Some(db),
+        Some(name),
+        SchemaScope::CapturedDatabases,
+    )
+    .await?
+    .into_iter()
+    .next())
 }
 
-/// Reads base tables (of `only_db`, `only_table` when given) of the captured databases, and
-/// with `captured_only` only those the table filters capture.
+/// Reads the base tables (of `only_db`, `only_table` when given) in `scope`; never those of
+/// the system databases.
 async fn read(
     conn: &mut Conn,
     config: &MySqlConfig,
     only_db: Option<&str>,
     only_table: Option<&str>,
-    captured_only: bool,
+    scope: SchemaScope,
 ) -> Result<Vec<Table>, mysql_async::Error> {
-    let wanted = |db: &str, t: &str| {
-        if captured_only {
-            config.filters.table(db, t)
-        } else {
-            config.filters.database(db)
-        }
+    let wanted = |db: &str, t: &str| match scope {
+        SchemaScope::CapturedTables => config.filters.table(db, t),
+        SchemaScope::CapturedDatabases => config.filters.database(db),
+        SchemaScope::AllDatabases => true,
     };
     let mut params: Vec<mysql_async::Value> = Vec::new();
     let mut scope = String::new();

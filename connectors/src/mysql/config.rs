@@ -40,7 +40,7 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("column.include.list", List, Some(""), Medium, "Regular expressions of <db>.<table>.<column> to include in events.").group(FILTERS, 5))
         .define(ConfigKey::new("column.exclude.list", List, Some(""), Medium, "Regular expressions of <db>.<table>.<column> to leave out of events.").group(FILTERS, 6))
         .define(ConfigKey::new("snapshot.mode", String, Some("initial"), High,
-            "initial: snapshot then stream; initial_only: snapshot then stop; no_data (schema_only): stream from the current position; never: stream from the start of the binlog; when_needed: snapshot when there is no offset or the binlog is gone.")
+            "initial: snapshot then stream; initial_only: snapshot then stop; no_data (schema_only): the schema-change records of a snapshot, then stream from its position; never: stream from the start of the binlog; when_needed: snapshot when there is no offset or the binlog is gone.")
             .group(SNAPSHOT, 1)
             .validator(Validator::OneOf(&["initial", "initial_only", "no_data", "schema_only", "never", "when_needed", "recovery", "schema_only_recovery"])))
         .define(ConfigKey::new("snapshot.locking.mode", String, Some("minimal"), Low,
@@ -77,6 +77,10 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::new("schema.history.internal.kafka.topic", String, Some(""), Low,
             "Accepted for Debezium compatibility and not needed: the table model is read from the server's catalog and checked against the binlog's table maps (see the README)."))
         .define(ConfigKey::new("schema.history.internal.kafka.bootstrap.servers", String, Some(""), Low, "Accepted for Debezium compatibility; not needed (see schema.history.internal.kafka.topic)."))
+        .define(ConfigKey::new("schema.history.internal.store.only.captured.tables.ddl", Boolean, Some("false"), Low,
+            "The schema-change records of a snapshot describe only the captured tables (default: every table of every database but the system ones, as Debezium)."))
+        .define(ConfigKey::new("schema.history.internal.store.only.captured.databases.ddl", Boolean, Some("false"), Low,
+            "The schema-change records of a snapshot describe only the tables of the captured databases (default: every database but the system ones, as Debezium)."))
         .allow_prefix(MASK_PREFIX)
         .allow_prefix(TRUNCATE_PREFIX)
         .allow_prefix("schema.history.internal.")
@@ -95,6 +99,18 @@ pub enum SnapshotMode {
     NoData,
     Never,
     WhenNeeded,
+}
+
+/// Which tables a snapshot's schema-change records describe (Debezium's
+/// `schema.history.internal.store.only.captured.{tables,databases}.ddl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaScope {
+    /// Every table of every database but the system ones (Debezium's default).
+    AllDatabases,
+    /// Every table of the captured databases.
+    CapturedDatabases,
+    /// The captured tables only.
+    CapturedTables,
 }
 
 /// What `source.gtid` holds (`source.gtid.mode`).
@@ -173,6 +189,7 @@ pub struct MySqlConfig {
     pub tombstones: bool,
     pub modes: TypeModes,
     pub include_schema_changes: bool,
+    pub schema_scope: SchemaScope,
     pub include_query: bool,
     pub skipped_ops: Vec<String>,
     pub transaction_metadata: bool,
@@ -287,6 +304,14 @@ impl MySqlConfig {
             tombstones: p.bool("tombstones.on.delete"),
             modes,
             include_schema_changes: p.bool("include.schema.changes"),
+            // The tables setting wins when both are set, as in Debezium.
+            schema_scope: if p.bool("schema.history.internal.store.only.captured.tables.ddl") {
+                SchemaScope::CapturedTables
+            } else if p.bool("schema.history.internal.store.only.captured.databases.ddl") {
+                SchemaScope::CapturedDatabases
+            } else {
+                SchemaScope::AllDatabases
+            },
             include_query: p.bool("include.query"),
             skipped_ops: p
                 .list("skipped.operations")
@@ -443,6 +468,30 @@ mod tests {
         m.insert("column.mask.with.five.chars".into(), "a.b.c".into());
         let err = MySqlConfig::parse(&m).unwrap_err();
         assert_eq!(err.key(), Some("column.mask.with.five.chars"));
+    }
+
+    #[test]
+    fn snapshot_schema_records_describe_every_database_unless_told_otherwise() {
+        let scope = |pairs: &[(&str, &str)]| {
+            let mut m = base();
+            for (k, v) in pairs {
+                m.insert(
+                    format!("schema.history.internal.store.only.captured.{k}.ddl"),
+                    (*v).into(),
+                );
+            }
+            MySqlConfig::parse(&m).expect("valid").schema_scope
+        };
+        assert_eq!(scope(&[]), SchemaScope::AllDatabases);
+        assert_eq!(
+            scope(&[("databases", "true")]),
+            SchemaScope::CapturedDatabases
+        );
+        assert_eq!(scope(&[("tables", "true")]), SchemaScope::CapturedTables);
+        assert_eq!(
+            scope(&[("databases", "true"), ("tables", "true")]),
+            SchemaScope::CapturedTables
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::catalog::{schema_tables, Catalog};
 use super::config::MySqlConfig;
 use super::connection::{connect, current_position, is_mariadb, Purpose};
 use super::events::{change_records, set_offset, RowChange, SourceInfo};
-use super::offset::{BinlogPosition, MySqlOffset, SnapshotProgress};
+use super::offset::{partition, BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot_schema;
 use super::source::QUEUE_BATCH;
 use super::table::Table;
@@ -67,7 +67,7 @@ pub async fn run(
     let mariadb = is_mariadb(&mut control).await;
     let threads = config.snapshot_threads;
     if config.snapshot_lock {
-        control.query_drop("FLUSH TABLES WITH READ LOCK").await.map_err(|e| fatal(format!("FLUSH TABLES WITH READ LOCK failed (the user needs RELOAD, or set snapshot.locking.mode=none): {e}")))?;
+        global_read_lock(&mut control).await?;
     }
     let mut readers = Vec::new();
     for _ in 0..if config.snapshot_lock { threads } else { 1 } {
@@ -154,11 +154,7 @@ pub async fn run(
         .filter(|t| !state.done.contains(&t.full_name()))
         .collect();
     let estimates = estimate_rows(&mut control, &tables).await;
-    if !schema_records.is_empty() {
-        out.send(schema_records)
-            .await
-            .map_err(|_| fatal("the task stopped reading"))?;
-    }
+    send_in_pieces(&out, schema_records).await?;
     drop(control);
 
     let queue = Arc::new(Mutex::new(tables.iter().cloned().collect::<VecDeque<_>>()));
@@ -301,6 +297,97 @@ pub async fn run(
         start.file, start.pos
     ));
     Ok(start)
+}
+
+/// `snapshot.mode=no_data`: the schema part of a snapshot alone, as Debezium takes it, and the
+/// position to stream from. The schema-change records are those of a full snapshot, read at the
+/// current binlog position under the global read lock (when the snapshot takes one); the last
+/// is marked `last` and stores the finished offset, the others an unfinished one, so that a
+/// restart before the end takes the schema snapshot again (from a new position, as Debezium
+/// does) and one after it streams on. With `include.schema.changes=false` a record without a
+/// topic stores the position instead, so a restart before the first change starts from it.
+pub async fn schema_only(
+    config: Arc<MySqlConfig>,
+    catalog: Arc<Mutex<Catalog>>,
+    out: mpsc::Sender<Vec<SourceRecord>>,
+    progress_line: TaskProgress,
+) -> Result<BinlogPosition, TaskError> {
+    let mut control = connect(&config, Purpose::Query)
+        .await
+        .map_err(TaskError::retriable)?;
+    if config.snapshot_lock {
+        global_read_lock(&mut control).await?;
+    }
+    let (file, pos) = current_position(&mut control).await.map_err(fatal)?;
+    let start = BinlogPosition {
+        file,
+        pos,
+        ..BinlogPosition::default()
+    };
+    let described = schema_tables(&mut control, &config)
+        .await
+        .map_err(|e| fatal(format!("reading the tables to describe: {e}")))?;
+    catalog.lock().await.replace(&config, &described);
+    let offset = |snapshot: Option<SnapshotProgress>| MySqlOffset {
+        position: start.clone(),
+        ts_sec: 0,
+        server_id: 0,
+        snapshot,
+    };
+    let mut records = if config.include_schema_changes {
+        snapshot_schema::records(
+            &mut control,
+            &config,
+            &described,
+            &snapshot_info(&start, "true", 0),
+            &offset(Some(SnapshotProgress::default())),
+        )
+        .await
+        .map_err(fatal)?
+    } else {
+        Vec::new()
+    };
+    if config.snapshot_lock {
+        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
+    }
+    drop(control);
+    let done = offset(None);
+    match records.last_mut() {
+        Some(last) => {
+            mark_last(last);
+            set_offset(&config, last, &done);
+        }
+        None => records.push(SourceRecord::offset_only(
+            partition(&config.topic_prefix),
+            done.to_offset(),
+        )),
+    }
+    info!(file = %start.file, pos = start.pos, tables = described.len(), "schema snapshot (snapshot.mode=no_data)");
+    send_in_pieces(&out, records).await?;
+    progress_line.set(format!(
+        "schema snapshot done; streaming from {}:{}",
+        start.file, start.pos
+    ));
+    Ok(start)
+}
+
+async fn global_read_lock(control: &mut Conn) -> Result<(), TaskError> {
+    control.query_drop("FLUSH TABLES WITH READ LOCK").await.map_err(|e| fatal(format!("FLUSH TABLES WITH READ LOCK failed (the user needs RELOAD, or set snapshot.locking.mode=none): {e}")))
+}
+
+/// Sends records that each store an offset in queue-sized messages (see [`QUEUE_BATCH`]).
+async fn send_in_pieces(
+    out: &mpsc::Sender<Vec<SourceRecord>>,
+    mut records: Vec<SourceRecord>,
+) -> Result<(), TaskError> {
+    while !records.is_empty() {
+        let rest = records.split_off(records.len().min(QUEUE_BATCH));
+        out.send(records)
+            .await
+            .map_err(|_| fatal("the task stopped reading"))?;
+        records = rest;
+    }
+    Ok(())
 }
 
 fn snapshot_info(start: &BinlogPosition, marker: &'static str, row: i32) -> SourceInfo {

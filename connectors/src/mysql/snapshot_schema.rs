@@ -10,6 +10,7 @@
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
+use tracing::debug;
 use tributary_runtime::data::Value;
 use tributary_runtime::record::SourceRecord;
 
@@ -34,6 +35,9 @@ pub enum SnapshotSchemaError {
     #[error(transparent)]
     TableChanges(#[from] TableChangesError),
 }
+
+/// The server's error for a table that does not exist.
+const ER_NO_SUCH_TABLE: u16 = 1146;
 
 fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -128,10 +132,19 @@ pub async fn records(
         record(db, None, &format!("USE {}", quote(db)), Vec::new());
         for t in tables.iter().filter(|t| t.db == db) {
             let name = format!("{}.{}", quote(&t.db), quote(&t.name));
-            let row: Option<(String, String)> = conn
-                .query_first(format!("SHOW CREATE TABLE {name}"))
-                .await
-                .map_err(query_error(format!("SHOW CREATE TABLE {name}")))?;
+            let row: Option<(String, String)> =
+                match conn.query_first(format!("SHOW CREATE TABLE {name}")).await {
+                    Ok(row) => row,
+                    // Dropped since the tables were listed (possible only without the global
+                    // read lock): a table the connector does not capture is just not described.
+                    Err(mysql_async::Error::Server(e))
+                        if e.code == ER_NO_SUCH_TABLE && !config.filters.table(&t.db, &t.name) =>
+                    {
+                        debug!(table = %name, "dropped during the schema snapshot; not described");
+                        continue;
+                    }
+                    Err(e) => return Err(query_error(format!("SHOW CREATE TABLE {name}"))(e)),
+                };
             let (_, ddl) = row.ok_or_else(|| SnapshotSchemaError::NoCreateTable(name.clone()))?;
             let create = change(ChangeType::Create, &t.db, &t.name, Some(t))?;
             record(&t.db, Some(&t.name), &ddl, vec![create]);

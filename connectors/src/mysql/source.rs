@@ -15,7 +15,7 @@ use tributary_runtime::record::SourceRecord;
 use super::binlog::{self, StreamContext};
 use super::catalog::Catalog;
 use super::config::{MySqlConfig, SnapshotMode};
-use super::connection::{binlog_files, check_binlog_settings, connect, current_position, Purpose};
+use super::connection::{binlog_files, check_binlog_settings, connect, Purpose};
 use super::offset::{partition, BinlogPosition, MySqlOffset, SnapshotProgress};
 use super::snapshot;
 
@@ -41,9 +41,11 @@ enum Plan {
         resume: Option<(BinlogPosition, SnapshotProgress)>,
         then_stream: bool,
     },
+    /// `no_data`: the schema-change records of a snapshot, then streaming from its position.
+    SchemaSnapshot,
     Stream(BinlogPosition),
-    /// Streaming from a position no stored offset holds yet (`no_data`, `never`): it is stored
-    /// before the first change, so that a restart before any change starts from it again.
+    /// Streaming from a position no stored offset holds yet (`never`): it is stored before the
+    /// first change, so that a restart before any change starts from it again.
     StreamFrom(BinlogPosition),
 }
 
@@ -64,16 +66,7 @@ async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan,
                         then_stream,
                     }
                 }
-                SnapshotMode::NoData => {
-                    let (file, pos) = current_position(&mut conn)
-                        .await
-                        .map_err(TaskError::fatal)?;
-                    Plan::StreamFrom(BinlogPosition {
-                        file,
-                        pos,
-                        ..BinlogPosition::default()
-                    })
-                }
+                SnapshotMode::NoData => Plan::SchemaSnapshot,
                 SnapshotMode::Never => {
                     let files = binlog_files(&mut conn).await.map_err(TaskError::fatal)?;
                     let file = files
@@ -90,6 +83,12 @@ async fn plan(config: &MySqlConfig, stored: Option<MySqlOffset>) -> Result<Plan,
         }
         Some(o) => o,
     };
+    if stored.snapshot.is_some() && config.snapshot_mode == SnapshotMode::NoData {
+        // An unfinished snapshot (a schema snapshot that stopped halfway, or a data snapshot
+        // before the mode changed): Debezium takes the schema snapshot again, from the current
+        // position.
+        return Ok(Plan::SchemaSnapshot);
+    }
     let files = binlog_files(&mut conn).await.map_err(TaskError::fatal)?;
     if !files.contains(&stored.position.file) {
         if config.snapshot_mode == SnapshotMode::WhenNeeded {
@@ -140,6 +139,15 @@ impl SourceTask for MySqlSourceTask {
         let worker = tokio::spawn(async move {
             let start = match plan {
                 Plan::Stream(p) => p,
+                Plan::SchemaSnapshot => {
+                    snapshot::schema_only(
+                        cfg.clone(),
+                        catalog.clone(),
+                        tx.clone(),
+                        progress.clone(),
+                    )
+                    .await?
+                }
                 Plan::StreamFrom(p) => {
                     let offset = MySqlOffset {
                         position: p.clone(),
