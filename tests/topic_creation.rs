@@ -359,20 +359,20 @@ async fn topics_are_created_on_tansu_with_the_partitions_and_configs_of_their_gr
     worker.shutdown().await;
 }
 
+/// With the worker's `topic.creation.enable=false` a connector's `topic.creation.*` is not
+/// used: on a broker that auto-creates topics (the mock cluster, where a creation attempt would
+/// fail the task) a new topic gets the broker's defaults, and an existing one is left alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_with_topic_creation_disabled_creates_no_topic() {
-    let state = tempfile::tempdir().expect("tempdir");
-    let broker = Broker::start(state.path(), "no-create", Storage::Memory);
-    let bootstrap = broker.bootstrap();
-    broker.create_topics(&["existing".to_owned()], 2).await;
+async fn a_worker_with_topic_creation_disabled_leaves_topics_to_the_broker() {
+    let kafka = support::kafka();
+    let bootstrap = kafka.bootstrap_servers();
+    kafka.create_topic("existing", 2, 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
     let worker = start_worker(
         &worker_props(
             &bootstrap,
-            state.path(),
-            &[
-                ("topic.creation.enable", "false"),
-                ("task.shutdown.graceful.timeout.ms", "1000"),
-            ],
+            dir.path(),
+            &[("topic.creation.enable", "false")],
         ),
         plugins(),
         vec![source(
@@ -385,33 +385,22 @@ async fn a_worker_with_topic_creation_disabled_creates_no_topic() {
         )],
     )
     .await;
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .set("group.id", "topic-creation-test")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&["existing"]).expect("subscribe");
-    let got = tokio::task::spawn_blocking(move || {
-        let deadline = std::time::Instant::now() + SETTLE;
-        while std::time::Instant::now() < deadline {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                return Some(rdkafka::Message::payload(&m).map(<[u8]>::to_vec));
-            }
-        }
-        None
-    })
-    .await
-    .expect("consumer thread");
+    let (b, t) = (bootstrap.clone(), "missing".to_owned());
+    let got = tokio::task::spawn_blocking(move || support::consume_all(&b, &t, 1, SETTLE))
+        .await
+        .expect("consumer thread");
     assert_eq!(
-        got,
-        Some(Some(b"a record for existing".to_vec())),
-        "the record for the existing topic within {SETTLE:?}"
+        got.len(),
+        1,
+        "the record for the missing topic within {SETTLE:?}"
     );
     assert_eq!(
         topics_of(&bootstrap),
-        [("existing".to_owned(), 2)],
-        "no topic created, the existing one unchanged"
+        [("existing".to_owned(), 2), ("missing".to_owned(), 4)],
+        "the existing topic unchanged, the new one with the broker's 4 partitions"
     );
+    let api = Http::new(format!("http://{}", worker.rest_addr));
+    let (_, status) = api.get("/connectors/off/status").await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
     worker.shutdown().await;
 }
