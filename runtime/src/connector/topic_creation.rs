@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn no_topic_creation_key_means_no_topic_creation() {
-        let c = config(&[("connector.class", "mysql")]);
+        let c = config(&[("connector.class", "datagen")]);
         assert!(TopicCreation::parse(&c).expect("parses").is_none());
     }
 
