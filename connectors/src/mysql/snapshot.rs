@@ -103,12 +103,6 @@ pub async fn run(
     } else {
         current_position(&mut control).await.map_err(fatal)?
     };
-    // Every table of the captured databases (the schema-change records describe them all),
-    // of which the catalog keeps the captured ones: read once, under the lock.
-    let described = schema_tables(&mut control, &config)
-        .await
-        .map_err(|e| fatal(format!("reading the tables to snapshot: {e}")))?;
-    catalog.lock().await.replace(&config, &described);
     let (start, mut state) = match resume {
         Some((p, s)) => (p, s),
         None => (
@@ -128,23 +122,8 @@ pub async fn run(
         server_id: 0,
         snapshot: Some(state.clone()),
     };
-    // The schema as the snapshot reads it: still under the lock.
-    let schema_records = if config.include_schema_changes {
-        snapshot_schema::records(
-            &mut control,
-            &config,
-            &described,
-            &snapshot_info(&start, "true", 0),
-            &offset(&state),
-        )
-        .await
-        .map_err(fatal)?
-    } else {
-        Vec::new()
-    };
-    if config.snapshot_lock {
-        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
-    }
+    let (schema_records, _) =
+        describe_and_unlock(&mut control, &config, &catalog, &start, &offset(&state)).await?;
     info!(file = %start.file, pos = start.pos, "snapshot position");
     let tables: Vec<Arc<Table>> = catalog
         .lock()
@@ -324,32 +303,20 @@ pub async fn schema_only(
         pos,
         ..BinlogPosition::default()
     };
-    let described = schema_tables(&mut control, &config)
-        .await
-        .map_err(|e| fatal(format!("reading the tables to describe: {e}")))?;
-    catalog.lock().await.replace(&config, &described);
     let offset = |snapshot: Option<SnapshotProgress>| MySqlOffset {
         position: start.clone(),
         ts_sec: 0,
         server_id: 0,
         snapshot,
     };
-    let mut records = if config.include_schema_changes {
-        snapshot_schema::records(
-            &mut control,
-            &config,
-            &described,
-            &snapshot_info(&start, "true", 0),
-            &offset(Some(SnapshotProgress::default())),
-        )
-        .await
-        .map_err(fatal)?
-    } else {
-        Vec::new()
-    };
-    if config.snapshot_lock {
-        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
-    }
+    let (mut records, described) = describe_and_unlock(
+        &mut control,
+        &config,
+        &catalog,
+        &start,
+        &offset(Some(SnapshotProgress::default())),
+    )
+    .await?;
     drop(control);
     let done = offset(None);
     match records.last_mut() {
@@ -362,13 +329,47 @@ pub async fn schema_only(
             done.to_offset(),
         )),
     }
-    info!(file = %start.file, pos = start.pos, tables = described.len(), "schema snapshot (snapshot.mode=no_data)");
+    info!(file = %start.file, pos = start.pos, tables = described, "schema snapshot (snapshot.mode=no_data)");
     send_in_pieces(&out, records).await?;
     progress_line.set(format!(
         "schema snapshot done; streaming from {}:{}",
         start.file, start.pos
     ));
     Ok(start)
+}
+
+/// The schema part of a snapshot, still under its lock: every table the schema-change records
+/// describe (every non-system database's, as Debezium's), of which the catalog keeps the
+/// captured ones; with `include.schema.changes` their records, each storing `offset`. Then the
+/// lock is released. Returns the records and how many tables they describe.
+async fn describe_and_unlock(
+    control: &mut Conn,
+    config: &MySqlConfig,
+    catalog: &Mutex<Catalog>,
+    start: &BinlogPosition,
+    offset: &MySqlOffset,
+) -> Result<(Vec<SourceRecord>, usize), TaskError> {
+    let described = schema_tables(control, config)
+        .await
+        .map_err(|e| fatal(format!("reading the tables to describe: {e}")))?;
+    catalog.lock().await.replace(config, &described);
+    let records = if config.include_schema_changes {
+        snapshot_schema::records(
+            control,
+            config,
+            &described,
+            &snapshot_info(start, "true", 0),
+            offset,
+        )
+        .await
+        .map_err(fatal)?
+    } else {
+        Vec::new()
+    };
+    if config.snapshot_lock {
+        control.query_drop("UNLOCK TABLES").await.map_err(fatal)?;
+    }
+    Ok((records, described.len()))
 }
 
 async fn global_read_lock(control: &mut Conn) -> Result<(), TaskError> {
