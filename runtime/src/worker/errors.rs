@@ -55,14 +55,14 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
+    // The clock is read only once something failed: this wraps every conversion.
+    let mut e = match attempt().await {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
     let started = Instant::now();
-    let mut n = 0u32;
+    let mut n = 1u32;
     loop {
-        n += 1;
-        let e = match attempt().await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
         if !e.is_retriable() || stopping() {
             return Err(e);
         }
@@ -74,6 +74,11 @@ where
             }
             None => return Err(e),
         }
+        n += 1;
+        e = match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
     }
 }
 

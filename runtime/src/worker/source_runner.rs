@@ -265,15 +265,15 @@ impl SourceRunner {
         record: &SourceRecord,
     ) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>)>, TaskError> {
         let errors = &self.run.settings.errors;
-        let target = self.run.target.clone();
-        let stopping = move || *target.borrow() == Target::Stopped;
-        let key = with_retries(errors, &stopping, || {
+        let target = &self.run.target;
+        let stopping = || *target.borrow() == Target::Stopped;
+        let key = with_retries(errors, stopping, || {
             self.key.from_connect(&record.topic, &record.key)
         })
         .await
         .map_err(|e| (Stage::KeyConverter, e));
         let converted = match key {
-            Ok(key) => with_retries(errors, &stopping, || {
+            Ok(key) => with_retries(errors, stopping, || {
                 self.value.from_connect(&record.topic, &record.value)
             })
             .await
