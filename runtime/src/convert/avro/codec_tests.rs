@@ -11,6 +11,7 @@ use super::to_avro::avro_schema_from_connect;
 use super::writer_schema::WriterSchema;
 use crate::data::logical::{self, decimal_to_bytes};
 use crate::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use crate::envelope::TableSchemas;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -333,6 +334,227 @@ fn debezium_envelopes_decode_without_apache_avros_generic_values() -> TestResult
         let value = envelope_value(&envelope, op)?;
         let (_, _, back) = round_trip(&envelope, &value)?;
         assert!(same_data(&back, &value), "{back:?}\n!=\n{value:?}");
+    }
+    Ok(())
+}
+
+/// Debezium's `source` block: required and optional strings and longs, an int, and
+/// `snapshot`, an optional enum string whose default makes its union `[string, null]`.
+fn debezium_source_block() -> SchemaRef {
+    let string = || SchemaBuilder::string().build_ref();
+    let optional_string = || SchemaBuilder::string().optional().build_ref();
+    let long = || SchemaBuilder::int64().build_ref();
+    let optional_long = || SchemaBuilder::int64().optional().build_ref();
+    let snapshot = logical::debezium(SchemaBuilder::string(), logical::DBZ_ENUM)
+        .parameter(
+            "allowed",
+            "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
+        )
+        .optional()
+        .default_value(Value::from("false"));
+    SchemaBuilder::structure()
+        .name("io.debezium.connector.example.Source")
+        .version(1)
+        .field("version", string())
+        .field("connector", string())
+        .field("name", string())
+        .field("ts_ms", long())
+        .field("snapshot", snapshot)
+        .field("db", string())
+        .field("sequence", optional_string())
+        .field("ts_us", optional_long())
+        .field("ts_ns", optional_long())
+        .field("table", optional_string())
+        .field("server_id", long())
+        .field("gtid", optional_string())
+        .field("file", string())
+        .field("pos", long())
+        .field("row", SchemaBuilder::int32())
+        .field("thread", optional_long())
+        .field("query", optional_string())
+        .build_ref()
+}
+
+/// A table's key and change-event schemas as a Debezium source builds them, one column of each
+/// kind its columns come as: Connect primitives, decimals, Debezium's time, enum, set and bit
+/// types, a geometry struct, and an added column whose default puts `null` second.
+fn debezium_table_schemas() -> TableSchemas {
+    let column = |b: SchemaBuilder| b.optional().build_ref();
+    let debezium = |base: SchemaBuilder, name: &str| column(logical::debezium(base, name));
+    let geometry = SchemaBuilder::structure()
+        .name(logical::DBZ_GEOMETRY)
+        .version(1)
+        .doc("Geometry")
+        .field("wkb", SchemaBuilder::bytes())
+        .field("srid", SchemaBuilder::int32().optional());
+    let id = SchemaBuilder::int64().build_ref();
+    let row: Vec<(String, SchemaRef)> = [
+        ("id", id.clone()),
+        ("c_int16", column(SchemaBuilder::int16())),
+        ("c_int32", column(SchemaBuilder::int32())),
+        ("c_int64", column(SchemaBuilder::int64())),
+        ("c_decimal", column(logical::decimal(Some(20), 4))),
+        ("c_decimal0", column(logical::decimal(Some(10), 0))),
+        ("c_float", column(SchemaBuilder::float32())),
+        ("c_double", column(SchemaBuilder::float64())),
+        ("c_string", column(SchemaBuilder::string())),
+        ("c_bytes", column(SchemaBuilder::bytes())),
+        ("c_boolean", column(SchemaBuilder::boolean())),
+        (
+            "c_date",
+            debezium(SchemaBuilder::int32(), logical::DBZ_DATE),
+        ),
+        (
+            "c_year",
+            debezium(SchemaBuilder::int32(), logical::DBZ_YEAR),
+        ),
+        (
+            "c_time",
+            debezium(SchemaBuilder::int64(), logical::DBZ_MICRO_TIME),
+        ),
+        (
+            "c_datetime",
+            debezium(SchemaBuilder::int64(), logical::DBZ_TIMESTAMP),
+        ),
+        (
+            "c_datetime6",
+            debezium(SchemaBuilder::int64(), logical::DBZ_MICRO_TIMESTAMP),
+        ),
+        (
+            "c_timestamp",
+            debezium(SchemaBuilder::string(), logical::DBZ_ZONED_TIMESTAMP),
+        ),
+        (
+            "c_enum",
+            column(
+                logical::debezium(SchemaBuilder::string(), logical::DBZ_ENUM)
+                    .parameter("allowed", "red,green,blue"),
+            ),
+        ),
+        (
+            "c_set",
+            column(
+                logical::debezium(SchemaBuilder::string(), logical::DBZ_ENUM_SET)
+                    .parameter("allowed", "a,b,c"),
+            ),
+        ),
+        (
+            "c_bits",
+            column(
+                logical::debezium(SchemaBuilder::bytes(), logical::DBZ_BITS)
+                    .parameter("length", "12"),
+            ),
+        ),
+        ("c_geometry", column(geometry)),
+        (
+            "c_added",
+            column(SchemaBuilder::string().default_value(Value::from("dflt"))),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, schema)| (name.to_owned(), schema))
+    .collect();
+    TableSchemas::new(
+        "p.db.t",
+        &[("id".to_owned(), id)],
+        &row,
+        debezium_source_block(),
+    )
+}
+
+/// Debezium's schema-change records: the key, and the value with `tableChanges`, an array of
+/// records holding an optional record with an array of records and optional string arrays.
+fn debezium_schema_change_schemas() -> (SchemaRef, SchemaRef) {
+    let string = || SchemaBuilder::string().build_ref();
+    let optional_string = || SchemaBuilder::string().optional().build_ref();
+    let optional_int = || SchemaBuilder::int32().optional().build_ref();
+    let optional_boolean = || SchemaBuilder::boolean().optional().build_ref();
+    let optional_strings = || SchemaBuilder::array(string()).optional().build_ref();
+    let key = SchemaBuilder::structure()
+        .name("io.debezium.connector.example.SchemaChangeKey")
+        .version(1)
+        .field("databaseName", string())
+        .build_ref();
+    let column = SchemaBuilder::structure()
+        .name("io.debezium.connector.schema.Column")
+        .version(1)
+        .field("name", string())
+        .field("jdbcType", SchemaBuilder::int32())
+        .field("nativeType", optional_int())
+        .field("typeName", string())
+        .field("typeExpression", optional_string())
+        .field("charsetName", optional_string())
+        .field("length", optional_int())
+        .field("scale", optional_int())
+        .field("position", SchemaBuilder::int32())
+        .field("optional", optional_boolean())
+        .field("autoIncremented", optional_boolean())
+        .field("generated", optional_boolean())
+        .field("comment", optional_string())
+        .field("defaultValueExpression", optional_string())
+        .field("enumValues", optional_strings())
+        .build_ref();
+    let table = SchemaBuilder::structure()
+        .name("io.debezium.connector.schema.Table")
+        .version(1)
+        .field("defaultCharsetName", optional_string())
+        .field("primaryKeyColumnNames", optional_strings())
+        .field("columns", SchemaBuilder::array(column))
+        .field("comment", optional_string())
+        .optional();
+    let change = SchemaBuilder::structure()
+        .name("io.debezium.connector.schema.Change")
+        .version(1)
+        .field("type", string())
+        .field("id", string())
+        .field("table", table)
+        .build_ref();
+    let value = SchemaBuilder::structure()
+        .name("io.debezium.connector.example.SchemaChangeValue")
+        .version(1)
+        .field("source", debezium_source_block())
+        .field("ts_ms", SchemaBuilder::int64())
+        .field("databaseName", optional_string())
+        .field("schemaName", optional_string())
+        .field("ddl", optional_string())
+        .field("tableChanges", SchemaBuilder::array(change))
+        .build_ref();
+    (key, value)
+}
+
+/// Every kind of schema a Debezium source registers (keys, change events, schema-change
+/// records), built with the shapes of Debezium's own, is read without apache-avro's generic
+/// values. Debezium's schemas themselves, as Confluent's converter registered them, are
+/// checked end to end by the workspace's `tests/avro_reference.rs`.
+#[test]
+fn debezium_shaped_schemas_take_the_serde_path() -> TestResult {
+    let table = debezium_table_schemas();
+    let composite = TableSchemas::new(
+        "p.db.composite",
+        &[
+            ("k1".to_owned(), SchemaBuilder::int32().build_ref()),
+            ("k2".to_owned(), SchemaBuilder::string().build_ref()),
+        ],
+        &[
+            ("k1".to_owned(), SchemaBuilder::int32().build_ref()),
+            ("k2".to_owned(), SchemaBuilder::string().build_ref()),
+            (
+                "v".to_owned(),
+                SchemaBuilder::int32().optional().build_ref(),
+            ),
+        ],
+        debezium_source_block(),
+    );
+    let (schema_change_key, schema_change_value) = debezium_schema_change_schemas();
+    for (what, schema) in [
+        ("table key", table.key.ok_or("no key")?),
+        ("change event", table.envelope),
+        ("composite key", composite.key.ok_or("no key")?),
+        ("composite change event", composite.envelope),
+        ("schema-change key", schema_change_key),
+        ("schema-change value", schema_change_value),
+    ] {
+        assert!(takes_the_serde_path(&schema)?, "{what}");
     }
     Ok(())
 }

@@ -26,8 +26,6 @@ mod codec_tests;
 #[cfg(test)]
 mod http_tests;
 #[cfg(test)]
-mod reference;
-#[cfg(test)]
 mod schema_tests;
 
 use std::collections::BTreeMap;

@@ -1,11 +1,11 @@
-//! Schema translation, against the Avro schemas Confluent's Java converter registered for
-//! Debezium's events ([`super::reference`]) and case by case.
+//! Schema translation, case by case. The Avro schemas Confluent's Java converter registered
+//! for Debezium's events are translated both ways by the workspace's `tests/avro_reference.rs`.
 
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use super::{avro_schema_from_connect, connect_schema_from_avro, reference};
+use super::{avro_schema_from_connect, connect_schema_from_avro};
 use crate::data::logical;
 use crate::data::{Schema, SchemaBuilder, SchemaRef, Type, Value};
 
@@ -13,32 +13,6 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn opt(b: SchemaBuilder) -> SchemaRef {
     b.optional().build_ref()
-}
-
-#[test]
-fn every_reference_schema_survives_avro_to_connect_to_avro() -> TestResult {
-    for (file, text) in reference::SCHEMAS {
-        let original: Json = serde_json::from_str(text)?;
-        let connect = connect_schema_from_avro(&original).map_err(|e| format!("{file}: {e}"))?;
-        let back = avro_schema_from_connect(&connect).map_err(|e| format!("{file}: {e}"))?;
-        assert_eq!(
-            serde_json::to_string_pretty(&back)?,
-            serde_json::to_string_pretty(&original)?,
-            "{file} changed in the round trip"
-        );
-    }
-    Ok(())
-}
-
-/// Debezium's records (change events, keys, schema changes) are decoded without apache-avro's
-/// generic values; `http_tests` checks the decoded records against the recording.
-#[test]
-fn every_reference_schema_decodes_through_serde() -> TestResult {
-    for (file, text) in reference::SCHEMAS {
-        let writer = super::writer_schema::WriterSchema::parse(text)?;
-        assert!(writer.decodes_through_serde(), "{file}");
-    }
-    Ok(())
 }
 
 #[test]
