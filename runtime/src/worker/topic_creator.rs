@@ -50,12 +50,12 @@ impl TopicCreator {
     /// task runs) when the broker cannot be asked; fails the task when the broker refuses the
     /// creation, naming the topic and the broker's answer.
     pub(crate) async fn ensure(&mut self, run: &TaskRun, topic: &str) -> Result<(), TaskError> {
-        if self.known.contains(topic) {
-            return Ok(());
-        }
         let Some((creation, admin)) = &self.creation else {
             return Ok(());
         };
+        if self.known.contains(topic) {
+            return Ok(());
+        }
         let mut backoff = Duration::from_millis(100);
         loop {
             match create_if_missing(creation, admin, topic).await {
