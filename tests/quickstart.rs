@@ -4,7 +4,9 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use support::{free_port, wait_for, Http, Process};
 
@@ -84,7 +86,6 @@ async fn quickstart_runs_a_pipeline_end_to_end_without_external_services() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_added_to_the_quickstart_gets_the_partitions_it_asks_for() {
     use mysql_async::prelude::Queryable;
-    use rdkafka::consumer::{BaseConsumer, Consumer};
 
     let url = std::env::var("TRIBUTARY_TEST_MARIADB_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3317".into());
@@ -188,4 +189,127 @@ async fn a_source_added_to_the_quickstart_gets_the_partitions_it_asks_for() {
     .await;
     assert_eq!(found, expected, "log:\n{}", process.log_text());
     let _ = conn.query_drop(format!("DROP DATABASE {db}")).await;
+}
+
+/// The quickstart's in-process Kafka (librdkafka's mock cluster) keeps only the newest 5 MiB of
+/// stored batches in each partition and drops older ones whether or not anyone read them. A
+/// sink that starts after a bulk load (or falls that far behind one) must still get every
+/// record: here 200,000 change events, more than the four partitions the in-process Kafka
+/// gives a new topic hold as the producer sends them uncompressed, are all in the topic once
+/// the source is done, and all reach a sink created afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_keeps_a_bulk_load_for_a_sink_that_starts_late() {
+    const EVENTS: i64 = 200_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let out_dir = dir.path().join("qs");
+    let process = Process::spawn(
+        &[
+            "quickstart",
+            "--dir",
+            &out_dir.display().to_string(),
+            "--port",
+            &port.to_string(),
+            "--rate",
+            "1",
+        ],
+        dir.path().join("quickstart.log"),
+    );
+    let bootstrap = wait_for(
+        "the quickstart to print its Kafka's address",
+        Duration::from_secs(60),
+        || async {
+            process.log_text().lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("in-process Kafka:")
+                    .map(|a| a.trim().to_owned())
+            })
+        },
+    )
+    .await;
+    let api = Http::new(format!("http://127.0.0.1:{port}"));
+    let topic = "bulk.demo.customers";
+    let (code, answer) = api
+        .call(
+            "POST",
+            "/connectors",
+            Some(serde_json::json!({"name": "bulk", "config": {
+                "connector.class": "datagen",
+                "topic.prefix": "bulk",
+                "rate": "0",
+                "max.records": EVENTS.to_string(),
+                "keys": "100000",
+                // One line in the sink's file per record.
+                "tombstones.on.delete": "false",
+            }})),
+        )
+        .await;
+    assert_eq!(code, 201, "{answer}");
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("consumer");
+    // (partition, low, high) of every partition of the topic.
+    let watermarks = || -> Vec<(i32, i64, i64)> {
+        let Ok(meta) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
+            return Vec::new();
+        };
+        meta.topics()
+            .iter()
+            .flat_map(|t| t.partitions())
+            .filter_map(|p| {
+                let (low, high) = consumer
+                    .fetch_watermarks(topic, p.id(), Duration::from_secs(5))
+                    .ok()?;
+                Some((p.id(), low, high))
+            })
+            .collect()
+    };
+    let marks = wait_for(
+        &format!("the datagen source to write its {EVENTS} events to {topic}"),
+        Duration::from_secs(180),
+        || async {
+            let marks = watermarks();
+            (marks.iter().map(|(_, _, high)| high).sum::<i64>() >= EVENTS).then_some(marks)
+        },
+    )
+    .await;
+    assert!(
+        marks.iter().all(|(_, low, _)| *low == 0),
+        "the in-process Kafka dropped the oldest records of {topic} before any sink read them \
+         (partition, first offset kept, end offset): {marks:?}"
+    );
+
+    let output = out_dir.join("bulk.jsonl");
+    let (code, answer) = api
+        .call(
+            "POST",
+            "/connectors",
+            Some(serde_json::json!({"name": "bulk-sink", "config": {
+                "connector.class": "FileStreamSink",
+                "topics": topic,
+                "file": output.display().to_string(),
+            }})),
+        )
+        .await;
+    assert_eq!(code, 201, "{answer}");
+    let lines = || {
+        std::fs::read(&output)
+            .map(|b| b.iter().filter(|c| **c == b'\n').count())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while lines() < EVENTS as usize {
+        assert!(
+            Instant::now() < deadline,
+            "the sink wrote {} of {EVENTS} events in 300 s; {topic} (partition, first offset \
+             kept, end offset): {:?}; log:\n{}",
+            lines(),
+            watermarks(),
+            process.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(lines(), EVENTS as usize, "no record is written twice");
 }
