@@ -259,6 +259,7 @@ async fn bench(a: Args) -> Result<()> {
                 ("database.include.list", "bench".into()),
                 ("include.schema.changes", "false".into()),
                 ("topic.creation.default.partitions", "4".into()),
+                ("topic.creation.default.replication.factor", "1".into()),
             ]),
         )
         .await;
