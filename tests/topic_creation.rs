@@ -1,7 +1,8 @@
-//! Topic creation by source connectors (KIP-158) against both kinds of broker we can run: one
-//! that auto-creates topics on a metadata request and has no `CreateTopics` API (librdkafka's
-//! mock cluster, like a default Apache Kafka in that respect), and one that never auto-creates
-//! and creates with configs (tansu). Each topic is read back with the admin API.
+//! Topic creation by source connectors (KIP-158) against the brokers we can run: librdkafka's
+//! mock cluster, which auto-creates topics on a metadata request (as a default Apache Kafka
+//! does) and has no `CreateTopics` API; tansu's memory build, which auto-creates too and creates
+//! topics with configs; tansu's SQLite build, which never auto-creates. Each topic is read back
+//! with the admin API.
 //!
 //! A test-only source connector writes one record to each topic of its `to.topics` list, so
 //! that group matching is tried on several topics at once.
@@ -402,5 +403,51 @@ async fn a_worker_with_topic_creation_disabled_leaves_topics_to_the_broker() {
     let api = Http::new(format!("http://{}", worker.rest_addr));
     let (_, status) = api.get("/connectors/off/status").await;
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    worker.shutdown().await;
+}
+
+/// The same on a broker that never auto-creates topics (tansu with SQLite storage, crates.io's
+/// build): with `topic.creation.enable=false` the missing topic is not created by anyone, and
+/// the existing one gets its record and keeps its partitions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_topic_creation_disabled_creates_nothing_where_the_broker_does_not() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let broker = Broker::start(state.path(), "no-create", Storage::Sqlite);
+    let bootstrap = broker.bootstrap();
+    broker.create_topics(&["existing".to_owned()], 2).await;
+    let worker = start_worker(
+        &worker_props(
+            &bootstrap,
+            state.path(),
+            &[
+                ("topic.creation.enable", "false"),
+                ("task.shutdown.graceful.timeout.ms", "1000"),
+            ],
+        ),
+        plugins(),
+        vec![source(
+            "off",
+            &["existing", "missing"],
+            &[
+                ("topic.creation.default.partitions", "6"),
+                ("topic.creation.default.replication.factor", "1"),
+            ],
+        )],
+    )
+    .await;
+    let (b, t) = (bootstrap.clone(), "existing".to_owned());
+    let got = tokio::task::spawn_blocking(move || support::consume_all(&b, &t, 1, SETTLE))
+        .await
+        .expect("consumer thread");
+    assert_eq!(
+        got.len(),
+        1,
+        "the record for the existing topic within {SETTLE:?}"
+    );
+    assert_eq!(
+        topics_of(&bootstrap),
+        [("existing".to_owned(), 2)],
+        "no topic created, the existing one unchanged"
+    );
     worker.shutdown().await;
 }
