@@ -103,28 +103,8 @@ async fn a_source_added_to_the_quickstart_gets_the_partitions_it_asks_for() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let process = Process::spawn(
-        &[
-            "quickstart",
-            "--dir",
-            &dir.path().join("qs").display().to_string(),
-            "--port",
-            &port.to_string(),
-        ],
-        dir.path().join("quickstart.log"),
-    );
-    let bootstrap = wait_for(
-        "the quickstart to say where its Kafka is",
-        Duration::from_secs(30),
-        || async {
-            process.log_text().lines().find_map(|l| {
-                l.trim()
-                    .strip_prefix("in-process Kafka:")
-                    .map(|b| b.trim().to_owned())
-            })
-        },
-    )
-    .await;
+    let (process, bootstrap) =
+        quickstart_with_kafka(dir.path(), &dir.path().join("qs"), port, &[]).await;
     let hostport = url
         .rsplit('@')
         .next()
@@ -203,30 +183,8 @@ async fn quickstart_keeps_a_bulk_load_for_a_sink_that_starts_late() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let out_dir = dir.path().join("qs");
-    let process = Process::spawn(
-        &[
-            "quickstart",
-            "--dir",
-            &out_dir.display().to_string(),
-            "--port",
-            &port.to_string(),
-            "--rate",
-            "1",
-        ],
-        dir.path().join("quickstart.log"),
-    );
-    let bootstrap = wait_for(
-        "the quickstart to print its Kafka's address",
-        Duration::from_secs(60),
-        || async {
-            process.log_text().lines().find_map(|l| {
-                l.trim()
-                    .strip_prefix("in-process Kafka:")
-                    .map(|a| a.trim().to_owned())
-            })
-        },
-    )
-    .await;
+    let (process, bootstrap) =
+        quickstart_with_kafka(dir.path(), &out_dir, port, &["--rate", "1"]).await;
     let api = Http::new(format!("http://127.0.0.1:{port}"));
     let topic = "bulk.demo.customers";
     let (code, answer) = api
@@ -312,4 +270,32 @@ async fn quickstart_keeps_a_bulk_load_for_a_sink_that_starts_late() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(lines(), EVENTS as usize, "no record is written twice");
+}
+
+/// A quickstart process (state in `out_dir`, log in `dir`) and its in-process Kafka's address,
+/// once it has printed it.
+async fn quickstart_with_kafka(
+    dir: &std::path::Path,
+    out_dir: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> (Process, String) {
+    let out = out_dir.display().to_string();
+    let port = port.to_string();
+    let mut args = vec!["quickstart", "--dir", &out, "--port", &port];
+    args.extend_from_slice(extra);
+    let process = Process::spawn(&args, dir.join("quickstart.log"));
+    let bootstrap = wait_for(
+        "the quickstart to print its Kafka's address",
+        Duration::from_secs(60),
+        || async {
+            process.log_text().lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("in-process Kafka:")
+                    .map(|a| a.trim().to_owned())
+            })
+        },
+    )
+    .await;
+    (process, bootstrap)
 }

@@ -360,20 +360,22 @@ async fn topics_are_created_on_tansu_with_the_partitions_and_configs_of_their_gr
     worker.shutdown().await;
 }
 
-/// With the worker's `topic.creation.enable=false` a connector's `topic.creation.*` is not
-/// used: on a broker that auto-creates topics (the mock cluster, where a creation attempt would
-/// fail the task) a new topic gets the broker's defaults, and an existing one is left alone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_with_topic_creation_disabled_leaves_topics_to_the_broker() {
-    let kafka = support::kafka();
-    let bootstrap = kafka.bootstrap_servers();
-    kafka.create_topic("existing", 2, 1).expect("topic");
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A worker with `topic.creation.enable=false` running a source that asks for 6 partitions and
+/// writes to `existing` and `missing`, once the record for `watched` is in its topic.
+async fn disabled_creation_worker(
+    bootstrap: &str,
+    dir: &std::path::Path,
+    watched: &str,
+) -> tributary_runtime::worker::Standalone {
     let worker = start_worker(
         &worker_props(
-            &bootstrap,
-            dir.path(),
-            &[("topic.creation.enable", "false")],
+            bootstrap,
+            dir,
+            &[
+                ("topic.creation.enable", "false"),
+                // A record for a topic that never comes is not waited for at the end.
+                ("task.shutdown.graceful.timeout.ms", "1000"),
+            ],
         ),
         plugins(),
         vec![source(
@@ -386,15 +388,24 @@ async fn a_worker_with_topic_creation_disabled_leaves_topics_to_the_broker() {
         )],
     )
     .await;
-    let (b, t) = (bootstrap.clone(), "missing".to_owned());
+    let (b, t) = (bootstrap.to_owned(), watched.to_owned());
     let got = tokio::task::spawn_blocking(move || support::consume_all(&b, &t, 1, SETTLE))
         .await
         .expect("consumer thread");
-    assert_eq!(
-        got.len(),
-        1,
-        "the record for the missing topic within {SETTLE:?}"
-    );
+    assert_eq!(got.len(), 1, "the record for {watched} within {SETTLE:?}");
+    worker
+}
+
+/// With the worker's `topic.creation.enable=false` a connector's `topic.creation.*` is not
+/// used: on a broker that auto-creates topics (the mock cluster, where a creation attempt would
+/// fail the task) a new topic gets the broker's defaults, and an existing one is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_topic_creation_disabled_leaves_topics_to_the_broker() {
+    let kafka = support::kafka();
+    let bootstrap = kafka.bootstrap_servers();
+    kafka.create_topic("existing", 2, 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = disabled_creation_worker(&bootstrap, dir.path(), "missing").await;
     assert_eq!(
         topics_of(&bootstrap),
         [("existing".to_owned(), 2), ("missing".to_owned(), 4)],
@@ -415,35 +426,7 @@ async fn a_worker_with_topic_creation_disabled_creates_nothing_where_the_broker_
     let broker = Broker::start(state.path(), "no-create", Storage::Sqlite);
     let bootstrap = broker.bootstrap();
     broker.create_topics(&["existing".to_owned()], 2).await;
-    let worker = start_worker(
-        &worker_props(
-            &bootstrap,
-            state.path(),
-            &[
-                ("topic.creation.enable", "false"),
-                ("task.shutdown.graceful.timeout.ms", "1000"),
-            ],
-        ),
-        plugins(),
-        vec![source(
-            "off",
-            &["existing", "missing"],
-            &[
-                ("topic.creation.default.partitions", "6"),
-                ("topic.creation.default.replication.factor", "1"),
-            ],
-        )],
-    )
-    .await;
-    let (b, t) = (bootstrap.clone(), "existing".to_owned());
-    let got = tokio::task::spawn_blocking(move || support::consume_all(&b, &t, 1, SETTLE))
-        .await
-        .expect("consumer thread");
-    assert_eq!(
-        got.len(),
-        1,
-        "the record for the existing topic within {SETTLE:?}"
-    );
+    let worker = disabled_creation_worker(&bootstrap, state.path(), "existing").await;
     assert_eq!(
         topics_of(&bootstrap),
         [("existing".to_owned(), 2)],
