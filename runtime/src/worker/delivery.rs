@@ -10,18 +10,27 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use rdkafka::producer::{DeliveryResult, ProducerContext};
-use rdkafka::ClientContext;
+use rdkafka::{ClientContext, Message};
 use tokio::sync::Notify;
 
 /// Outcomes reported by the producer thread and not yet taken by the runner.
 #[derive(Default)]
 pub(crate) struct Deliveries {
-    reported: Mutex<Vec<(u64, Result<(), String>)>>,
+    reported: Mutex<Vec<(u64, Outcome)>>,
     wake: Notify,
 }
 
 /// What Kafka answered for one record.
-pub(crate) type Outcome = Result<(), String>;
+pub(crate) type Outcome = Result<(), Box<Refusal>>;
+
+/// Why Kafka did not take a record, and where it was going (the runner keeps no topic per
+/// record in flight: most are answered with success). Boxed in [`Outcome`], which every record
+/// has one of, so that a success stays one word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) topic: String,
+    pub(crate) error: String,
+}
 
 impl Deliveries {
     /// Moves every reported outcome into `into`.
@@ -95,7 +104,10 @@ impl ProducerContext for DeliveryContext {
     fn delivery(&self, result: &DeliveryResult<'_>, number: usize) {
         let outcome = match result {
             Ok(_) => Ok(()),
-            Err((e, _)) => Err(e.to_string()),
+            Err((e, message)) => Err(Box::new(Refusal {
+                topic: message.topic().to_owned(),
+                error: e.to_string(),
+            })),
         };
         if let Ok(mut reported) = self.0.reported.lock() {
             reported.push((number as u64, outcome));
@@ -112,13 +124,17 @@ mod tests {
     #[test]
     fn an_outcome_waits_until_every_earlier_record_was_taken() {
         let mut answers = Answers::default();
-        answers.put(2, Err("too large".into()));
+        let refused = Box::new(Refusal {
+            topic: "t".into(),
+            error: "too large".into(),
+        });
+        answers.put(2, Err(refused.clone()));
         answers.put(0, Ok(()));
         assert_eq!(answers.take(0), Some(Ok(())));
         assert_eq!(answers.take(1), None, "record 1 has no answer yet");
         answers.put(1, Ok(()));
         assert_eq!(answers.take(1), Some(Ok(())));
-        assert_eq!(answers.take(2), Some(Err("too large".into())));
+        assert_eq!(answers.take(2), Some(Err(refused)));
         assert_eq!(answers.take(3), None);
     }
 
@@ -129,7 +145,13 @@ mod tests {
         assert_eq!(answers.take(0), Some(Ok(())));
         assert_eq!(answers.take(0), None);
         // A late duplicate for a taken record is ignored, not given to the next one.
-        answers.put(0, Err("late".into()));
+        answers.put(
+            0,
+            Err(Box::new(Refusal {
+                topic: "t".into(),
+                error: "late".into(),
+            })),
+        );
         assert_eq!(answers.take(1), None);
     }
 

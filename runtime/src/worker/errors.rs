@@ -55,12 +55,27 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    // The clock is read only once something failed: this wraps every conversion.
-    let mut e = match attempt().await {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
+    match attempt().await {
+        Ok(v) => Ok(v),
+        // This wraps every conversion: the retry loop (with its clock and timer) lives on the
+        // heap and is built only once something failed, so the common path stays small.
+        Err(first) => Box::pin(retry_after(errors, stopping, first, attempt)).await,
+    }
+}
+
+async fn retry_after<T, E, F, Fut>(
+    errors: &ErrorHandling,
+    stopping: impl Fn() -> bool,
+    first: E,
+    mut attempt: F,
+) -> Result<T, E>
+where
+    E: Retriable + std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
     let started = Instant::now();
+    let mut e = first;
     let mut n = 1u32;
     loop {
         if !e.is_retriable() || stopping() {

@@ -11,7 +11,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, ThreadedProducer};
 use tracing::{info, warn};
 
-use super::delivery::{Answers, Deliveries, DeliveryContext};
+use super::delivery::{Answers, Deliveries, DeliveryContext, Refusal};
 use super::errors::{log_failure, with_retries, FailedRecord, SkipNotice, Stage};
 use super::status::State;
 use super::task_env::{Target, TaskRun};
@@ -47,8 +47,6 @@ impl OffsetReader for StoreReader {
 struct InFlight {
     partition: SourcePartition,
     offset: SourceOffset,
-    /// Where the record went (empty for an offset-only record), to name it if Kafka refuses it.
-    topic: String,
     /// The record's number for the producer's delivery report; `None` for an offset-only
     /// record: nothing was sent, it is done once those before it are.
     number: Option<u64>,
@@ -173,7 +171,6 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
-                        topic: String::new(),
                         number: None,
                     });
                     continue;
@@ -231,7 +228,6 @@ impl SourceRunner {
                     self.in_flight.push_back(InFlight {
                         partition: record.source_partition,
                         offset: record.source_offset,
-                        topic: record.topic,
                         number: Some(number),
                     });
                     if self.in_flight.len() >= MAX_IN_FLIGHT {
@@ -339,10 +335,10 @@ impl SourceRunner {
     /// A record Kafka did not take, after the producer's own retries: the task fails, or with
     /// `errors.tolerance=all` the record is skipped and its offset stored like the others
     /// (KIP-779).
-    fn refused(&mut self, record: &InFlight, error: &str) -> Result<(), TaskError> {
+    fn refused(&mut self, record: &InFlight, refusal: &Refusal) -> Result<(), TaskError> {
         let e = format!(
-            "Kafka did not accept a record for topic {}: {error}",
-            record.topic
+            "Kafka did not accept a record for topic {}: {}",
+            refusal.topic, refusal.error
         );
         let errors = &self.run.settings.errors;
         log_failure(
@@ -351,7 +347,7 @@ impl SourceRunner {
             self.run.task_id,
             Stage::KafkaProduce,
             &FailedRecord::Produced {
-                topic: &record.topic,
+                topic: &refusal.topic,
                 source_partition: &record.partition,
                 source_offset: &record.offset,
                 content: None,
