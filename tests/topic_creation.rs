@@ -284,10 +284,21 @@ async fn a_worker_owning_its_kafka_creates_topics_with_the_asked_partitions() {
     worker.shutdown().await;
 }
 
+/// On tansu's memory build, which also auto-creates topics on a metadata request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topics_are_created_on_tansu_with_the_partitions_and_configs_of_their_group() {
+    groups_on_tansu(Storage::Memory).await;
+}
+
+/// On tansu's SQLite build, which never auto-creates topics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_are_created_on_a_broker_that_never_auto_creates_as_their_group_says() {
+    groups_on_tansu(Storage::Sqlite).await;
+}
+
+async fn groups_on_tansu(storage: Storage) {
     let state = tempfile::tempdir().expect("tempdir");
-    let broker = Broker::start(state.path(), "topics", Storage::Memory);
+    let broker = Broker::start(state.path(), "topics", storage);
     let bootstrap = broker.bootstrap();
     let worker = start_worker(
         &worker_props(&bootstrap, state.path(), &[]),
