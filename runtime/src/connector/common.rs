@@ -359,13 +359,9 @@ impl ConnectorSettings {
         let p = Parsed::new(&def, &def.known_subset(config))?;
         let mut errors = Vec::new();
         let transforms = p.list("transforms");
-        let transform_settings: ConfigMap = p
-            .with_prefix("transforms.")
-            .into_iter()
-            .map(|(k, v)| (format!("transforms.{k}"), v))
-            .collect();
+        let transform_keys = p.with_prefix("transforms.");
         let predicates = p.list("predicates");
-        let predicate_settings = p.with_prefix("predicates.");
+        let predicate_keys = p.with_prefix("predicates.");
         if !predicates.is_empty() {
             errors.push(ConfigError::Message {
                 key: "predicates".into(),
@@ -375,23 +371,11 @@ impl ConnectorSettings {
                 ),
             });
         }
-        let transform_keys = transform_settings
-            .keys()
-            .filter_map(|k| k.strip_prefix("transforms."));
-        let checks = [
-            (
-                "transforms",
-                &transforms,
-                transform_keys.map(str::to_owned).collect::<Vec<_>>(),
-            ),
-            (
-                "predicates",
-                &predicates,
-                predicate_settings.keys().cloned().collect(),
-            ),
-        ];
-        for (list, aliases, keys) in checks {
-            for rest in keys {
+        for (list, aliases, keys) in [
+            ("transforms", &transforms, &transform_keys),
+            ("predicates", &predicates, &predicate_keys),
+        ] {
+            for rest in keys.keys() {
                 if !aliases.iter().any(|a| {
                     rest.strip_prefix(a.as_str())
                         .is_some_and(|r| r.starts_with('.'))
@@ -493,7 +477,10 @@ impl ConnectorSettings {
             key_converter_settings: converter_settings("key.converter."),
             value_converter_settings: converter_settings("value.converter."),
             transforms,
-            transform_settings,
+            transform_settings: transform_keys
+                .into_iter()
+                .map(|(k, v)| (format!("transforms.{k}"), v))
+                .collect(),
             producer_overrides: p.with_prefix("producer.override."),
             consumer_overrides: p.with_prefix("consumer.override."),
             admin_overrides: p.with_prefix("admin.override."),

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use thiserror::Error;
 use tracing::info;
@@ -111,7 +112,14 @@ impl TopicAdmin {
         overrides: &ConfigMap,
         in_process: Option<InProcessKafka>,
     ) -> Result<TopicAdmin, TopicError> {
-        let mut config = kafka.admin(overrides);
+        Self::with_client_config(kafka.admin(overrides), in_process)
+    }
+
+    /// The same from a client config of the caller's (the schema registry's own settings).
+    pub fn with_client_config(
+        mut config: ClientConfig,
+        in_process: Option<InProcessKafka>,
+    ) -> Result<TopicAdmin, TopicError> {
         config.set("allow.auto.create.topics", "false");
         let client = config.create().map_err(TopicError::Client)?;
         Ok(TopicAdmin {

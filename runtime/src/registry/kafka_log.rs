@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
@@ -27,6 +26,7 @@ use tracing::{debug, info, warn};
 use super::error::RegistryError;
 use super::log_record::LogKey;
 use super::state::{Applied, RegistryState};
+use crate::kafka::{Creation, NewTopicSpec, TopicAdmin, TopicError};
 
 /// The consumer that follows the registry topic.
 type Follower = rdkafka::consumer::StreamConsumer<QuietEof>;
@@ -340,38 +340,21 @@ async fn ensure_topic(
         topic,
         replication_factor, "creating the schema registry topic"
     );
-    let admin: AdminClient<DefaultClientContext> = config
-        .create()
-        .map_err(|e| RegistryError::kafka("creating an admin client", e))?;
-    let new_topic = NewTopic::new(topic, 1, TopicReplication::Fixed(replication_factor))
-        .set("cleanup.policy", "compact");
-    let options = AdminOptions::new()
-        .operation_timeout(Some(CREATE_TOPIC_TIMEOUT))
-        .request_timeout(Some(CREATE_TOPIC_TIMEOUT));
-    let created = tokio::time::timeout(
-        CREATE_TOPIC_TIMEOUT + Duration::from_secs(5),
-        admin.create_topics([&new_topic], &options),
-    )
-    .await
-    .map_err(|_| {
-        RegistryError::Timeout(format!(
-            "waited {CREATE_TOPIC_TIMEOUT:?} for the broker to create topic '{topic}'"
-        ))
-    })?
-    .map_err(|e| RegistryError::kafka(format!("creating topic '{topic}'"), e))?;
-    for result in created {
-        match result {
-            Ok(_) => info!(topic, "created the schema registry topic"),
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {
-                debug!(topic, "another worker created the registry topic first")
-            }
-            Err((name, code)) => {
-                return Err(RegistryError::kafka(
-                    format!("creating topic '{name}'"),
-                    KafkaError::AdminOp(code),
-                ))
-            }
+    let admin = TopicAdmin::with_client_config(config.clone(), None)
+        .map_err(|e| RegistryError::Store(e.to_string()))?;
+    let spec = NewTopicSpec {
+        name: topic.to_owned(),
+        partitions: 1,
+        replication_factor,
+        configs: [("cleanup.policy".to_owned(), "compact".to_owned())].into(),
+    };
+    match admin.create(&spec).await {
+        Ok(Creation::Created) => info!(topic, "created the schema registry topic"),
+        Ok(Creation::Existed) => debug!(topic, "another worker created the registry topic first"),
+        Err(e @ TopicError::Unavailable { .. }) => {
+            return Err(RegistryError::Timeout(e.to_string()))
         }
+        Err(e) => return Err(RegistryError::Store(e.to_string())),
     }
 
     // Creation is asynchronous on the broker side: wait until metadata shows the topic.

@@ -22,14 +22,20 @@ pub(crate) struct DeadLetterQueue {
     connector: String,
     task_id: u32,
     errors: ErrorHandling,
-    topic: Option<String>,
-    context_headers: bool,
-    producer: Option<FutureProducer>,
-    /// Creates the topic when it is missing, before the task starts.
-    creation: Option<(NewTopicSpec, TopicAdmin)>,
+    /// Where dead letters go, when the sink names a topic.
+    target: Option<Target>,
     skips: Mutex<SkipNotice>,
     /// The current batch's records as consumed, to send their original bytes.
     batch: Mutex<HashMap<(String, i32, i64), RawRecord>>,
+}
+
+/// The dead-letter topic and what writes to it.
+struct Target {
+    /// The topic, as it is created when missing (before the task starts).
+    topic: NewTopicSpec,
+    admin: TopicAdmin,
+    producer: FutureProducer,
+    context_headers: bool,
 }
 
 impl DeadLetterQueue {
@@ -38,43 +44,37 @@ impl DeadLetterQueue {
             .settings
             .sink
             .as_ref()
-            .and_then(|s| s.dead_letter_queue.clone());
-        let topic = settings.as_ref().map(|s| s.topic.clone());
-        let creation = match &settings {
-            // Kafka Connect creates the dead-letter topic with one partition whatever the
-            // worker's topic.creation.enable says.
-            Some(s) => Some((
-                NewTopicSpec {
+            .and_then(|s| s.dead_letter_queue.as_ref());
+        let target = match settings {
+            Some(s) => Some(Target {
+                // Kafka Connect creates the dead-letter topic with one partition whatever the
+                // worker's topic.creation.enable says.
+                topic: NewTopicSpec {
                     name: s.topic.clone(),
                     partitions: 1,
                     replication_factor: s.replication_factor,
                     configs: Default::default(),
                 },
-                run.topic_admin()
+                admin: run
+                    .topic_admin()
                     .map_err(|e| TaskError::fatal(e.to_string()))?,
-            )),
-            None => None,
-        };
-        let producer = match &topic {
-            Some(_) => Some(
-                run.env
+                producer: run
+                    .env
                     .kafka
                     .producer(&run.settings.producer_overrides)
                     .create()
                     .map_err(|e| {
                         TaskError::fatal(format!("cannot create the dead-letter producer: {e}"))
                     })?,
-            ),
+                context_headers: s.context_headers,
+            }),
             None => None,
         };
         Ok(DeadLetterQueue {
             connector: run.connector.clone(),
             task_id: run.task_id,
             errors: run.settings.errors.clone(),
-            topic,
-            context_headers: settings.is_some_and(|s| s.context_headers),
-            producer,
-            creation,
+            target,
             skips: Mutex::new(SkipNotice::default()),
             batch: Mutex::new(HashMap::new()),
         })
@@ -83,25 +83,25 @@ impl DeadLetterQueue {
     /// Creates the dead-letter topic if it does not exist (Kafka Connect's
     /// `DeadLetterQueueReporter.createAndSetup`); a failure fails the task.
     pub(crate) async fn create_topic(&self) -> Result<(), TaskError> {
-        let Some((spec, admin)) = &self.creation else {
+        let Some(Target { topic, admin, .. }) = &self.target else {
             return Ok(());
         };
         let failed = |e: crate::kafka::TopicError| {
             TaskError::fatal(format!(
                 "Could not initialize dead letter queue with topic={}: {e}",
-                spec.name
+                topic.name
             ))
         };
-        if admin.exists(&spec.name).await.map_err(failed)? {
+        if admin.exists(&topic.name).await.map_err(failed)? {
             return Ok(());
         }
-        info!(connector = %self.connector, topic = %spec.name, "the dead-letter topic does not exist; creating it");
-        admin.create(spec).await.map_err(failed)?;
+        info!(connector = %self.connector, topic = %topic.name, "the dead-letter topic does not exist; creating it");
+        admin.create(topic).await.map_err(failed)?;
         Ok(())
     }
 
     pub(crate) fn remember(&self, batch: &[RawRecord]) {
-        if self.topic.is_none() {
+        if self.target.is_none() {
             return;
         }
         if let Ok(mut m) = self.batch.lock() {
@@ -157,9 +157,10 @@ impl DeadLetterQueue {
         if let Ok(mut skips) = self.skips.lock() {
             skips.skipped(&self.errors, &self.connector, stage, error);
         }
-        let (Some(topic), Some(producer)) = (&self.topic, &self.producer) else {
+        let Some(target) = &self.target else {
             return Ok(());
         };
+        let topic = &target.topic.name;
         let mut headers = OwnedHeaders::new();
         for (k, v) in &raw.headers {
             headers = headers.insert(Header {
@@ -167,7 +168,7 @@ impl DeadLetterQueue {
                 value: v.as_deref(),
             });
         }
-        if self.context_headers {
+        if target.context_headers {
             let class = if error.is_retriable() {
                 "org.apache.kafka.connect.errors.RetriableException"
             } else {
@@ -197,7 +198,8 @@ impl DeadLetterQueue {
         if let Some(v) = raw.value.as_deref() {
             record = record.payload(v);
         }
-        producer
+        target
+            .producer
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
