@@ -332,11 +332,7 @@ impl ConfigDef {
                 errors.push(self.unknown(name));
             }
         }
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(ConfigError::Several(errors)),
-        }
+        ConfigError::all(errors)
     }
 
     fn unknown(&self, name: &str) -> ConfigError {

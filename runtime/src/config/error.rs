@@ -29,6 +29,16 @@ impl ConfigError {
         }
     }
 
+    /// All of `errors` as one result: `Ok` when there are none, the error itself when there is
+    /// one, `Several` otherwise.
+    pub fn all(mut errors: Vec<ConfigError>) -> Result<(), ConfigError> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(ConfigError::Several(errors)),
+        }
+    }
+
     /// Every single error, `Several` taken apart.
     pub fn flatten(self) -> Vec<ConfigError> {
         match self {

@@ -488,10 +488,6 @@ impl ConnectorSettings {
             source,
             sink,
         };
-        match errors.len() {
-            0 => Ok(settings),
-            1 => Err(errors.remove(0)),
-            _ => Err(ConfigError::Several(errors)),
-        }
+        ConfigError::all(errors).map(|()| settings)
     }
 }

@@ -142,7 +142,7 @@ impl Plugins {
 
     /// All errors of a config as one error naming each bad key; `Ok` when it can run.
     pub fn check(plugin: &dyn Connector, config: &ConfigMap) -> Result<(), ConfigError> {
-        let mut errors: Vec<ConfigError> = Self::validate(plugin, config)
+        let errors: Vec<ConfigError> = Self::validate(plugin, config)
             .into_iter()
             .flat_map(|v| {
                 let name = v.name;
@@ -154,11 +154,7 @@ impl Plugins {
                     })
             })
             .collect();
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(ConfigError::Several(errors)),
-        }
+        ConfigError::all(errors)
     }
 }
 

@@ -119,49 +119,38 @@ impl TopicCreation {
     /// `usesTopicCreation`). `p` holds the keys of [`config_def`] (a source connector's config
     /// does). Every problem is reported at once, each naming its key.
     pub fn parse(p: &Parsed) -> Result<Option<TopicCreation>, ConfigError> {
-        let config: ConfigMap = p
-            .with_prefix(PREFIX)
-            .into_iter()
-            .map(|(k, v)| (format!("{PREFIX}{k}"), v))
-            .collect();
+        // Keys without `topic.creation.`: `groups`, `<group>.<key>`.
+        let keys = p.with_prefix(PREFIX);
         let mut errors = Vec::new();
         let names = group_names(p, &mut errors);
-        if config.is_empty() {
+        if keys.is_empty() {
             return Ok(None);
         }
-        for key in config
-            .keys()
-            .filter(|k| k.starts_with(PREFIX) && *k != GROUPS)
-        {
-            let rest = &key[PREFIX.len()..];
+        for rest in keys.keys().filter(|k| **k != GROUPS[PREFIX.len()..]) {
             let listed = std::iter::once(DEFAULT_GROUP)
                 .chain(names.iter().map(String::as_str))
                 .any(|g| rest.strip_prefix(g).is_some_and(|r| r.starts_with('.')));
             if !listed {
+                let key = format!("{PREFIX}{rest}");
                 errors.push(ConfigError::Message {
-                    key: key.clone(),
                     message: format!(
                         "{key}: no topic creation group of this name is listed in {GROUPS}, so this key would have no effect; add the group to {GROUPS} or remove the key"
                     ),
+                    key,
                 });
             }
         }
-        let default = parse_group(&config, DEFAULT_GROUP, None, &mut errors);
+        let default = parse_group(&keys, DEFAULT_GROUP, None, &mut errors);
         let groups = names
             .iter()
             .filter_map(|name| {
                 let default = default.as_ref()?;
-                parse_group(&config, name, Some(default), &mut errors)
+                parse_group(&keys, name, Some(default), &mut errors)
             })
             .collect();
-        match (errors.len(), default) {
-            (0, Some(default)) => Ok(Some(TopicCreation { groups, default })),
-            (1, _) => Err(errors.remove(0)),
-            (0, None) => Err(ConfigError::Missing {
-                key: format!("{PREFIX}{DEFAULT_GROUP}.{PARTITIONS}"),
-            }),
-            _ => Err(ConfigError::Several(errors)),
-        }
+        // A group that did not parse has pushed its errors.
+        ConfigError::all(errors)?;
+        Ok(default.map(|default| TopicCreation { groups, default }))
     }
 
     /// Kafka's `findFirstGroup`: the first listed group that matches, else the default group.
@@ -227,17 +216,19 @@ fn group_names(p: &Parsed, errors: &mut Vec<ConfigError>) -> Vec<String> {
     names
 }
 
-/// One group's settings; `None` after pushing its errors.
+/// One group's settings from the `topic.creation.` keys without that prefix; `None` after
+/// pushing its errors.
 fn parse_group(
-    config: &ConfigMap,
+    keys: &ConfigMap,
     name: &str,
     default: Option<&TopicCreationGroup>,
     errors: &mut Vec<ConfigError>,
 ) -> Option<TopicCreationGroup> {
-    let prefix = format!("{PREFIX}{name}.");
-    let props: ConfigMap = config
+    let own = format!("{name}.");
+    let prefix = format!("{PREFIX}{own}");
+    let props: ConfigMap = keys
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|r| (r.to_owned(), v.clone())))
+        .filter_map(|(k, v)| k.strip_prefix(&own).map(|r| (r.to_owned(), v.clone())))
         .collect();
     let before = errors.len();
     if default.is_none() {
